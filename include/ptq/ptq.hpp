@@ -1,0 +1,25 @@
+// ptq.hpp: the umbrella header; one include for everything ptq offers header-only.
+//
+// Include this when you want the whole library; include the individual headers when compile time
+// matters or when you vendor only the standard-library-only floors (core/, kernels/reference/).
+// Optional parts that need third-party headers (io/onnx*) are never pulled in from here. Keep the
+// list in floor order, lowest first, so that it mirrors ARCHITECTURE.md.
+#pragma once
+
+#include "ptq/version.hpp"
+
+// core: the spec's math, standard library only
+#include "ptq/core/config.hpp"
+#include "ptq/core/dtype.hpp"
+#include "ptq/core/fixed_point.hpp"
+#include "ptq/core/qparams.hpp"
+#include "ptq/core/shape.hpp"
+#include "ptq/core/status.hpp"
+
+// simd: ISA levels, CPU features, run-time selection
+#include "ptq/simd/arch.hpp"
+#include "ptq/simd/dispatch.hpp"
+
+// kernels: scalar references (standard library only), then the dispatched SIMD front ends
+#include "ptq/kernels/reference/quantize.hpp"
+#include "ptq/kernels/quantize.hpp"

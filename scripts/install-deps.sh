@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# install-deps.sh: the Debian 12 packages ptq needs to build and test it; the one list of them.
+#
+#   scripts/install-deps.sh          compiler, CMake, Ninja, pkg-config, xsimd, doctest, Google Benchmark
+#   scripts/install-deps.sh --bench  ... and the peers the benchmarks compare against
+#                                    (oneDNN, XNNPACK, OpenBLAS)
+#
+# Runs apt-get directly as root, through sudo otherwise. Non-interactive: safe in CI without stdin.
+set -euo pipefail
+
+packages=(g++ cmake ninja-build pkg-config libxsimd-dev doctest-dev libbenchmark-dev)
+bench_packages=(libdnnl-dev libxnnpack-dev libopenblas-dev)
+
+usage() {
+  sed -n '2,8s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+}
+
+with_bench=0
+for arg in "$@"; do
+  case "$arg" in
+    --bench) with_bench=1 ;;
+    -h | --help) usage; exit 0 ;;
+    *) echo "install-deps.sh: unknown argument '$arg'" >&2; usage >&2; exit 2 ;;
+  esac
+done
+if ((with_bench)); then
+  packages+=("${bench_packages[@]}")
+fi
+
+if [[ "$(id -u)" -eq 0 ]]; then
+  as_root=()
+elif command -v sudo >/dev/null 2>&1; then
+  as_root=(sudo)
+else
+  echo "install-deps.sh: needs root, or sudo, to run apt-get" >&2
+  exit 1
+fi
+
+# sudo resets the environment, so DEBIAN_FRONTEND goes through env.
+apt=("${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get)
+"${apt[@]}" update </dev/null
+"${apt[@]}" install -y --no-install-recommends "${packages[@]}" </dev/null
