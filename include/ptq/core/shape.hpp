@@ -63,4 +63,17 @@ inline AxisSplit split_at_axis(const Shape& shape, int axis) {
   return {shape.flat_size(0, axis), shape[axis], shape.flat_size(axis + 1, shape.rank())};
 }
 
+// Calls fn(offset, count, channel) for each run of `count` contiguous elements (starting at
+// element `offset`) that share one index `channel` along `axis`, in memory order.
+template <class Fn>
+void for_each_axis_run(const Shape& shape, int axis, Fn fn) {
+  const AxisSplit s = split_at_axis(shape, axis);
+  for (int64_t o = 0; o < s.outer; ++o) {
+    for (int64_t c = 0; c < s.channels; ++c) {
+      fn(static_cast<std::size_t>((o * s.channels + c) * s.inner), static_cast<std::size_t>(s.inner),
+         static_cast<std::size_t>(c));
+    }
+  }
+}
+
 PTQ_NAMESPACE_END

@@ -136,12 +136,9 @@ void quantize_per_axis(const float* x, T* q, const Shape& shape, const PerAxisQu
     if (v == Isa::kSse41) return x86::sse41::quantize_rows<T>(x, q, rows, channels, p.scales.data(), p.zero_points.data());
 #endif
   }
-  for (int64_t o = 0; o < s.outer; ++o) {
-    for (int64_t c = 0; c < s.channels; ++c) {
-      const int64_t base = (o * s.channels + c) * s.inner;
-      quantize<T>(x + base, q + base, static_cast<std::size_t>(s.inner), p.at(static_cast<std::size_t>(c)), isa);
-    }
-  }
+  for_each_axis_run(shape, p.axis, [&](std::size_t at, std::size_t n, std::size_t c) {
+    quantize<T>(x + at, q + at, n, p.at(c), isa);
+  });
 }
 
 template <class T>
@@ -158,12 +155,9 @@ void dequantize_per_axis(const T* q, float* x, const Shape& shape, const PerAxis
     if (v == Isa::kSse41) return x86::sse41::dequantize_rows<T>(q, x, rows, channels, p.scales.data(), p.zero_points.data());
 #endif
   }
-  for (int64_t o = 0; o < s.outer; ++o) {
-    for (int64_t c = 0; c < s.channels; ++c) {
-      const int64_t base = (o * s.channels + c) * s.inner;
-      dequantize<T>(q + base, x + base, static_cast<std::size_t>(s.inner), p.at(static_cast<std::size_t>(c)), isa);
-    }
-  }
+  for_each_axis_run(shape, p.axis, [&](std::size_t at, std::size_t n, std::size_t c) {
+    dequantize<T>(q + at, x + at, n, p.at(c), isa);
+  });
 }
 
 // Per-axis input parameters (e.g. int32 accumulators of a per-channel layer), per-tensor output.
@@ -172,14 +166,9 @@ void dequantize_per_axis(const T* q, float* x, const Shape& shape, const PerAxis
 template <class In, class Out>
 void requantize_per_axis(const In* x, Out* y, const Shape& shape, const PerAxisRequantizeParams& p,
                          Isa isa = selected_isa()) {
-  const AxisSplit s = split_at_axis(shape, p.axis);
-  for (int64_t o = 0; o < s.outer; ++o) {
-    for (int64_t c = 0; c < s.channels; ++c) {
-      const int64_t base = (o * s.channels + c) * s.inner;
-      requantize<In, Out>(x + base, y + base, static_cast<std::size_t>(s.inner),
-                          channel_params(p, static_cast<std::size_t>(c)), isa);
-    }
-  }
+  for_each_axis_run(shape, p.axis, [&](std::size_t at, std::size_t n, std::size_t c) {
+    requantize<In, Out>(x + at, y + at, n, channel_params(p, c), isa);
+  });
 }
 
 PTQ_NAMESPACE_END

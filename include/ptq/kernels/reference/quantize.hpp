@@ -172,38 +172,23 @@ void requantize(const In* x, Out* y, std::size_t n, const RequantizeParams& p) {
 
 template <class T>
 void quantize_per_axis(const float* x, T* q, const Shape& shape, const PerAxisQuantParams& p) {
-  const AxisSplit s = split_at_axis(shape, p.axis);
-  for (int64_t o = 0; o < s.outer; ++o) {
-    for (int64_t c = 0; c < s.channels; ++c) {
-      const int64_t base = (o * s.channels + c) * s.inner;
-      reference::quantize<T>(x + base, q + base, static_cast<std::size_t>(s.inner),
-                  p.at(static_cast<std::size_t>(c)));
-    }
-  }
+  for_each_axis_run(shape, p.axis, [&](std::size_t at, std::size_t n, std::size_t c) {
+    reference::quantize<T>(x + at, q + at, n, p.at(c));
+  });
 }
 
 template <class T>
 void dequantize_per_axis(const T* q, float* x, const Shape& shape, const PerAxisQuantParams& p) {
-  const AxisSplit s = split_at_axis(shape, p.axis);
-  for (int64_t o = 0; o < s.outer; ++o) {
-    for (int64_t c = 0; c < s.channels; ++c) {
-      const int64_t base = (o * s.channels + c) * s.inner;
-      reference::dequantize<T>(q + base, x + base, static_cast<std::size_t>(s.inner),
-                    p.at(static_cast<std::size_t>(c)));
-    }
-  }
+  for_each_axis_run(shape, p.axis, [&](std::size_t at, std::size_t n, std::size_t c) {
+    reference::dequantize<T>(q + at, x + at, n, p.at(c));
+  });
 }
 
 template <class In, class Out>
 void requantize_per_axis(const In* x, Out* y, const Shape& shape, const PerAxisRequantizeParams& p) {
-  const AxisSplit s = split_at_axis(shape, p.axis);
-  for (int64_t o = 0; o < s.outer; ++o) {
-    for (int64_t c = 0; c < s.channels; ++c) {
-      const int64_t base = (o * s.channels + c) * s.inner;
-      reference::requantize<In, Out>(x + base, y + base, static_cast<std::size_t>(s.inner),
-                          channel_params(p, static_cast<std::size_t>(c)));
-    }
-  }
+  for_each_axis_run(shape, p.axis, [&](std::size_t at, std::size_t n, std::size_t c) {
+    reference::requantize<In, Out>(x + at, y + at, n, channel_params(p, c));
+  });
 }
 
 }  // namespace reference
