@@ -12,6 +12,7 @@
 #include "ptq/core/config.hpp"
 #include "ptq/core/dtype.hpp"
 #include "ptq/core/fixed_point.hpp"
+#include "ptq/core/float16.hpp"
 #include "ptq/core/qparams.hpp"
 #include "ptq/core/shape.hpp"
 #include "ptq/core/status.hpp"
@@ -22,4 +23,6 @@
 
 // kernels: scalar references (standard library only), then the dispatched SIMD front ends
 #include "ptq/kernels/reference/quantize.hpp"
+#include "ptq/kernels/reference/float16.hpp"
 #include "ptq/kernels/quantize.hpp"
+#include "ptq/kernels/float16.hpp"
