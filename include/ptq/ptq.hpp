@@ -23,6 +23,12 @@
 
 // kernels: scalar references (standard library only), then the dispatched SIMD front ends
 #include "ptq/kernels/reference/quantize.hpp"
+#include "ptq/kernels/reference/activation.hpp"
+#include "ptq/kernels/reference/conv.hpp"
+#include "ptq/kernels/reference/depthwise_conv.hpp"
+#include "ptq/kernels/reference/embedding.hpp"
 #include "ptq/kernels/reference/float16.hpp"
+#include "ptq/kernels/reference/fully_connected.hpp"
+#include "ptq/kernels/reference/hybrid.hpp"
 #include "ptq/kernels/quantize.hpp"
 #include "ptq/kernels/float16.hpp"
