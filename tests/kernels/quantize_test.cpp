@@ -243,7 +243,7 @@ TEST_CASE_TEMPLATE("dequantize: every ISA equals the reference bit for bit", T, 
     for (int round = 0; round < kRandomRounds; ++round) {
       const float scale = std::ldexp(1.0f + static_cast<float>(rng() % 4096) / 4096.0f,
                                      static_cast<int>(rng() % 30) - 20);
-      const QuantParams p{scale, sizeof(T) == 4 ? 0 : random_zero_point<T>(rng)};
+      const QuantParams p{scale, random_zero_point<T>(rng)};
       for (std::size_t n : kLengths) {
         const std::size_t offset = rng() % 3;
         std::vector<T> q(n + offset);
@@ -254,7 +254,7 @@ TEST_CASE_TEMPLATE("dequantize: every ISA equals the reference bit for bit", T, 
         ptq::reference::dequantize<T>(q.data() + offset, want.data() + offset, n, p);
         ptq::dequantize<T>(q.data() + offset, got.data() + offset, n, p, isa);
         CAPTURE(n);
-        REQUIRE(std::memcmp(want.data() + offset, got.data() + offset, n * sizeof(float)) == 0);
+        REQUIRE((n == 0 || std::memcmp(want.data() + offset, got.data() + offset, n * sizeof(float)) == 0));
       }
     }
   });

@@ -137,8 +137,10 @@ inline float dequantize_one(T q, float scale, int32_t zero_point) {
     return scale * static_cast<float>(static_cast<int32_t>(q) - zero_point);
   } else {
     // int32: the difference may not fit in a float mantissa; TFLite forms the product in double.
+    // The difference itself is taken in int64 (exact in double), where TFLite's int32 subtraction
+    // would overflow for extreme zero points.
     return static_cast<float>(static_cast<double>(scale) *
-                              static_cast<double>(static_cast<int32_t>(q) - zero_point));
+                              static_cast<double>(static_cast<int64_t>(q) - zero_point));
   }
 }
 
