@@ -34,6 +34,18 @@ PTQ_INLINE VI cmpgt_i32(VI a, VI b) { return _mm256_cmpgt_epi32(a, b); }
 
 #include "ptq/simd/x86/fixed_point-inl.hpp"
 
+// Per-lane shift counts and the rest of what fixed_point_per_lane-inl.hpp needs.
+PTQ_INLINE VI add_i32(VI a, VI b) { return _mm256_add_epi32(a, b); }
+PTQ_INLINE VI sub_i64(VI a, VI b) { return _mm256_sub_epi64(a, b); }
+PTQ_INLINE VI max_i32(VI a, VI b) { return _mm256_max_epi32(a, b); }
+PTQ_INLINE VI srli1_i32(VI a) { return _mm256_srli_epi32(a, 1); }
+PTQ_INLINE VI sllv_i32(VI a, VI n) { return _mm256_sllv_epi32(a, n); }
+PTQ_INLINE VI srav_i32(VI a, VI n) { return _mm256_srav_epi32(a, n); }
+PTQ_INLINE VI sllv_i64(VI a, VI n) { return _mm256_sllv_epi64(a, n); }
+PTQ_INLINE VI srlv_i64(VI a, VI n) { return _mm256_srlv_epi64(a, n); }
+
+#include "ptq/simd/x86/fixed_point_per_lane-inl.hpp"
+
 }  // namespace x86::avx2
 PTQ_NAMESPACE_END
 PTQ_X86_END_REGION
