@@ -6,7 +6,7 @@
 //
 //   family        scalar   generic (xsimd)   sse41   avx2 (+avxvnni)   avx512 (+avx512vnni)
 //   quantize        x           x              x          x                  x
-//   dequantize      x           x              x          x                  x
+//   dequantize      x       (reference)        x          x                  x
 //   requantize      x       (reference)        x          x                  x
 //
 // Preconditions (checked in debug builds): parameters that pass validate_quant_params /
@@ -53,11 +53,12 @@ constexpr Isa quantize_variant(Isa isa) {
   return Isa::kScalar;
 }
 
-// Requantize has no xsimd version (see generic/quantize_xsimd.hpp).
-constexpr Isa requantize_variant(Isa isa) {
+// Dequantize and requantize have no xsimd version (see generic/quantize_xsimd.hpp).
+constexpr Isa dequantize_variant(Isa isa) {
   const Isa v = quantize_variant(isa);
   return v == Isa::kGeneric ? Isa::kScalar : v;
 }
+constexpr Isa requantize_variant(Isa isa) { return dequantize_variant(isa); }
 
 namespace detail {
 template <class T>
@@ -89,14 +90,11 @@ void quantize(const float* x, T* q, std::size_t n, QuantParams p, Isa isa = sele
 template <class T>
 void dequantize(const T* q, float* x, std::size_t n, QuantParams p, Isa isa = selected_isa()) {
   detail::dcheck_params<T>(p);
-  switch (quantize_variant(best_runnable_isa_within(isa))) {
+  switch (dequantize_variant(best_runnable_isa_within(isa))) {
 #if PTQ_ARCH_X86
     case Isa::kAvx512: return x86::avx512::dequantize<T>(q, x, n, p);
     case Isa::kAvx2: return x86::avx2::dequantize<T>(q, x, n, p);
     case Isa::kSse41: return x86::sse41::dequantize<T>(q, x, n, p);
-#endif
-#if PTQ_HAVE_GENERIC_SIMD
-    case Isa::kGeneric: return generic::dequantize<T>(q, x, n, p);
 #endif
     default: return reference::dequantize<T>(q, x, n, p);
   }
@@ -146,7 +144,7 @@ void dequantize_per_axis(const T* q, float* x, const Shape& shape, const PerAxis
                          Isa isa = selected_isa()) {
   PTQ_DCHECK(validate_quant_params<T>(p, shape).ok(), "dequantize_per_axis: invalid parameters");
   const AxisSplit s = split_at_axis(shape, p.axis);
-  const Isa v = quantize_variant(best_runnable_isa_within(isa));
+  const Isa v = dequantize_variant(best_runnable_isa_within(isa));
   if (s.inner == 1 && v != Isa::kScalar && v != Isa::kGeneric) {
     const auto rows = static_cast<std::size_t>(s.outer), channels = static_cast<std::size_t>(s.channels);
 #if PTQ_ARCH_X86
