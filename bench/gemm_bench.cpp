@@ -95,7 +95,8 @@ void bm_ptq(benchmark::State& state, Shape shape, ptq::Isa isa, const ptq::gemm:
   const ptq::FullyConnectedParams p = pr.params();
   const ptq::gemm::PackedWeights packed =
       kernel != nullptr ? ptq::gemm::pack_weights(p, pr.w.data(), pr.bias.data(), *kernel)
-                        : ptq::gemm::pack_weights(p, pr.w.data(), pr.bias.data());
+                        : ptq::gemm::pack_weights(p, pr.w.data(), pr.bias.data(),
+                                                  ptq::gemm::preferred_layout(isa));
   std::vector<int8_t> y(static_cast<std::size_t>(shape.m * shape.n));
   ptq::gemm::GemmOptions o;
   o.isa = isa;
@@ -207,7 +208,9 @@ void bm_openblas(benchmark::State& state, Shape shape) {
 #endif
 
 void register_all() {
-  const ptq::Isa levels[] = {ptq::Isa::kAvx2, ptq::Isa::kSse41, ptq::Isa::kScalar};
+  // The VNNI and AVX-512 levels are skipped (with a message) on CPUs without them.
+  const ptq::Isa levels[] = {ptq::Isa::kAvx512Vnni, ptq::Isa::kAvxVnni, ptq::Isa::kAvx512,
+                             ptq::Isa::kAvx2,       ptq::Isa::kSse41,   ptq::Isa::kScalar};
   std::size_t count = 0;
   const ptq::gemm::Microkernel* const* kernels = ptq::gemm::microkernels(&count);
   for (const Shape& s : kShapes) {

@@ -30,7 +30,8 @@ constexpr bool kSanitized = true;
 constexpr bool kSanitized = false;
 #endif
 
-const uint32_t kGemmFamily = ptq_test::isa_mask({Isa::kScalar, Isa::kSse41, Isa::kAvx2});
+const uint32_t kGemmFamily = ptq_test::isa_mask(
+    {Isa::kScalar, Isa::kSse41, Isa::kAvx2, Isa::kAvxVnni, Isa::kAvx512, Isa::kAvx512Vnni});
 
 enum class Values {
   kUniform,  // x in [-128, 127], w in [-127, 127]
@@ -60,7 +61,8 @@ class GemmTester {
   GemmTester& seed(uint32_t v) { seed_ = v; return *this; }
   GemmTester& expect_saturation(bool v) { expect_saturation_ = v; return *this; }
 
-  // Runs `kernel` (nullptr: whatever the front end picks for `isa`) and checks every output.
+  // Runs `kernel` (nullptr: whatever the front end picks for `isa`, on the level's preferred
+  // layout) and checks every output.
   void test(const gemm::Microkernel* kernel, Isa isa, const gemm::ParallelFor* pf = nullptr) const {
     std::mt19937 rng(seed_ ^ static_cast<uint32_t>(m_ * 7919 + k_ * 104729 + n_ * 31));
     ptq::FullyConnectedParams p;
@@ -111,7 +113,8 @@ class GemmTester {
 
     const gemm::PackedWeights packed =
         kernel != nullptr ? gemm::pack_weights(p, w.data(), bias_ ? bias.data() : nullptr, *kernel)
-                          : gemm::pack_weights(p, w.data(), bias_ ? bias.data() : nullptr);
+                          : gemm::pack_weights(p, w.data(), bias_ ? bias.data() : nullptr,
+                                               gemm::preferred_layout(isa));
     gemm::GemmOptions o;
     o.isa = isa;
     o.kernel = kernel;
@@ -291,13 +294,25 @@ TEST_CASE("gemm: packing follows its stated layout") {
 
 TEST_CASE("gemm: every ISA level equals the reference (shapes, strides)") {
   ptq_test::for_each_isa(kGemmFamily, gemm::gemm_variant, [](Isa isa) {
-    const gemm::Microkernel* uk = gemm::microkernel_for(gemm::kDefaultPackLayout, isa);
+    const gemm::Microkernel* uk = gemm::microkernel_for(gemm::preferred_layout(isa), isa);
     REQUIRE(uk != nullptr);
     CHECK(uk->isa == gemm::gemm_variant(isa));
     CAPTURE(std::string(uk->name));
     for (RoundingMode r : {RoundingMode::kDouble, RoundingMode::kSingle})
       for (bool pc : {true, false}) sweep_shapes(*uk, isa, r, pc);
   });
+}
+
+TEST_CASE("gemm: every layout runs at every level") {
+  // A packing made for one CPU (or under one PTQ_ISA) must run wherever it is used.
+  for (gemm::PackLayout layout : {gemm::PackLayout{16, 4}, gemm::PackLayout{64, 4}, gemm::PackLayout{8, 8}}) {
+    for (Isa isa : ptq::kAllIsas) {
+      const gemm::Microkernel* uk = gemm::microkernel_for(layout, isa);
+      REQUIRE(uk != nullptr);
+      CHECK(ptq::isa_runnable(uk->isa));
+      CHECK((uk->layout == layout));
+    }
+  }
 }
 
 TEST_CASE("gemm: every microkernel variant equals the reference") {
@@ -414,7 +429,7 @@ TEST_CASE("gemm: the output stage equals the scalar one for every shift, per lan
   // and SSE4.1's emulated variable shifts against core/fixed_point.hpp.
   std::mt19937 rng(11);
   ptq_test::for_each_isa(kGemmFamily, gemm::gemm_variant, [&](Isa isa) {
-    const gemm::Microkernel* uk = gemm::microkernel_for(gemm::kDefaultPackLayout, isa);
+    const gemm::Microkernel* uk = gemm::microkernel_for(gemm::preferred_layout(isa), isa);
     REQUIRE(uk != nullptr);
     const int nr = uk->layout.nr, rows = 4;
     for (RoundingMode r : {RoundingMode::kDouble, RoundingMode::kSingle}) {

@@ -17,7 +17,7 @@
 //   Then the output stage of the M-block x panel.
 // Batch 1 (GEMV) is the same walk with one tile per panel: every weight byte is read once, in
 // order, and the per-call cost outside the microkernel is one bias copy and one output stage per
-// 16 columns.
+// panel (nr columns).
 //
 // Threading: give a ParallelFor; it receives the panel count and a task, and must run the task on
 // disjoint [begin, end) ranges covering it. Each output element is computed by one task with the
@@ -40,32 +40,47 @@
 
 #if PTQ_ARCH_X86
 #include "ptq/kernels/gemm/x86/microkernel_avx2.hpp"
+#include "ptq/kernels/gemm/x86/microkernel_avx512.hpp"
+#include "ptq/kernels/gemm/x86/microkernel_avx512vnni.hpp"
+#include "ptq/kernels/gemm/x86/microkernel_avxvnni.hpp"
 #include "ptq/kernels/gemm/x86/microkernel_sse41.hpp"
 #endif
 
 PTQ_NAMESPACE_BEGIN
 namespace gemm {
 
-// The level whose kernel runs for a requested level: levels without their own GEMM kernel use the
-// best one they imply (AVX-512 and VNNI kernels are not written yet: they run the AVX2 kernel).
+// The level whose kernel runs for a requested level (on its preferred_layout): every x86 level
+// has its own; other levels use the scalar one.
 constexpr Isa gemm_variant(Isa isa) {
   switch (isa) {
-    case Isa::kAvx512Vnni:
-    case Isa::kAvx512:
-    case Isa::kAvxVnni:
+    case Isa::kAvx512Vnni: return PTQ_ARCH_X86 ? Isa::kAvx512Vnni : Isa::kScalar;
+    case Isa::kAvx512: return PTQ_ARCH_X86 ? Isa::kAvx512 : Isa::kScalar;
+    case Isa::kAvxVnni: return PTQ_ARCH_X86 ? Isa::kAvxVnni : Isa::kScalar;
     case Isa::kAvx2: return PTQ_ARCH_X86 ? Isa::kAvx2 : Isa::kScalar;
     case Isa::kSse41: return PTQ_ARCH_X86 ? Isa::kSse41 : Isa::kScalar;
     default: return Isa::kScalar;
   }
 }
 
-// Every microkernel of this build, for benchmarks and tests that select one by name.
+// The packed layout of a level's fastest kernel: 64c4 for the AVX-512 levels (a 6x64 / 4x64 zmm
+// tile), 16c4 elsewhere. pack_weights(p, w, bias, preferred_layout()) packs for this CPU (or for
+// the PTQ_ISA override); a packing of any layout runs at every level (microkernel_for).
+constexpr PackLayout preferred_layout(Isa isa) {
+  return gemm_variant(isa) == Isa::kAvx512Vnni || gemm_variant(isa) == Isa::kAvx512 ? PackLayout{64, 4}
+                                                                                   : kDefaultPackLayout;
+}
+inline PackLayout preferred_layout() { return preferred_layout(selected_isa()); }
+
+// Every microkernel of this build, for benchmarks and tests that select one by name. Each level's
+// preferred kernel for a layout comes first among that level's kernels of the layout.
 inline const Microkernel* const* microkernels(std::size_t* count) {
   static const Microkernel* const all[] = {
 #if PTQ_ARCH_X86
-      &avx2::kS8S8_4x16c4_maddubs, &avx2::kS8S8_3x8c8_maddwd, &sse41::kS8S8_2x16c4_maddubs,
+      &avx512vnni::kS8S8_6x64c4_dpbusd, &avx512::kS8S8_4x64c4_maddubs, &avxvnni::kS8S8_6x16c4_dpbusd,
+      &avx2::kS8S8_4x16c4_maddubs,      &avx2::kS8S8_3x8c8_maddwd,     &avx2::kS8S8_4x64c4_maddubs,
+      &sse41::kS8S8_2x16c4_maddubs,
 #endif
-      &scalar::kS8S8_4x16c4, &scalar::kS8S8_3x8c8,
+      &scalar::kS8S8_4x16c4, &scalar::kS8S8_3x8c8, &scalar::kS8S8_2x64c4,
   };
   *count = sizeof(all) / sizeof(all[0]);
   return all;
@@ -133,21 +148,23 @@ inline constexpr int64_t kPanelSliceBytes = 16 * 1024;  // kc * nr: the L1-resid
 inline constexpr int64_t kAccInts = 4096;               // accumulator buffer: mc * nr int32 (16 KiB)
 inline constexpr int64_t kMaxMc = 64;
 
+// The walk over panels [panel_begin, panel_end) of a packing (no allocation, no library calls
+// but memcpy: it also runs freestanding, in the emulator tests).
 template <class Out>
-void run_panels(const Microkernel& uk, const PackedWeights& pw, const int8_t* input, int64_t in_stride,
+void run_panels(const Microkernel& uk, const PackedView& pw, const int8_t* input, int64_t in_stride,
                 int64_t batches, Out* output, int64_t out_stride, int64_t panel_begin,
                 int64_t panel_end) {
   const int64_t nr = uk.layout.nr, kr = uk.layout.kr, mr = uk.mr;
-  const int64_t k = pw.input_depth(), n = pw.output_depth();
+  const int64_t k = pw.k, n = pw.n;
   const int64_t kc = std::max(kr, kPanelSliceBytes / nr / kr * kr);
   const int64_t mc = std::min(kMaxMc, kAccInts / nr) / mr * mr;
-  const int32_t* bias = uk.u8_activations ? pw.bias_u8() : pw.bias_s8();
+  const int32_t* bias = uk.u8_activations ? pw.bias_u8 : pw.bias_s8;
   alignas(64) int32_t acc[kAccInts];
   OutputStage os;
-  os.output_zero_point = pw.output_zero_point();
-  os.activation_min = pw.activation_min();
-  os.activation_max = pw.activation_max();
-  os.rounding = pw.rounding();
+  os.output_zero_point = pw.output_zero_point;
+  os.activation_min = pw.activation_min;
+  os.activation_max = pw.activation_max;
+  os.rounding = pw.rounding;
   for (int64_t m0 = 0; m0 < batches; m0 += mc) {
     const int64_t mb = std::min(mc, batches - m0);
     for (int64_t p = panel_begin; p < panel_end; ++p) {
@@ -157,7 +174,7 @@ void run_panels(const Microkernel& uk, const PackedWeights& pw, const int8_t* in
         std::memcpy(acc + r * nr, bias + n0, static_cast<std::size_t>(nr) * sizeof(int32_t));
       for (int64_t k0 = 0; k0 < k; k0 += kc) {
         const int64_t kn = std::min(kc, k - k0);
-        const int8_t* w = pw.panel(p) + k0 * nr;
+        const int8_t* w = pw.weights + p * pw.panel_bytes + k0 * nr;
         for (int64_t m = 0; m < mb; m += mr) {
           const int64_t rows = std::min(mr, mb - m);
           uk.tiles[rows - 1](kn, input + (m0 + m) * in_stride + k0, in_stride, w, acc + m * nr);
@@ -165,14 +182,21 @@ void run_panels(const Microkernel& uk, const PackedWeights& pw, const int8_t* in
       }
       Out* out = output + m0 * out_stride + n0;
       if constexpr (std::is_same<Out, int8_t>::value) {
-        os.multipliers = pw.multipliers() + n0;
-        os.shifts = pw.shifts() + n0;
+        os.multipliers = pw.multipliers + n0;
+        os.shifts = pw.shifts + n0;
         uk.output(static_cast<int>(mb), cols, acc, os, out, out_stride);
       } else {
         output_stage_i32(static_cast<int>(mb), cols, static_cast<int>(nr), acc, out, out_stride);
       }
     }
   }
+}
+
+template <class Out>
+void run_panels(const Microkernel& uk, const PackedWeights& pw, const int8_t* input, int64_t in_stride,
+                int64_t batches, Out* output, int64_t out_stride, int64_t panel_begin,
+                int64_t panel_end) {
+  run_panels<Out>(uk, pw.view(), input, in_stride, batches, output, out_stride, panel_begin, panel_end);
 }
 
 template <class Out>
@@ -189,8 +213,9 @@ void run(const PackedWeights& pw, const int8_t* input, int64_t batches, Out* out
   const int64_t out_stride = o.output_stride != 0 ? o.output_stride : pw.output_depth();
   PTQ_DCHECK(in_stride >= pw.input_depth() && out_stride >= pw.output_depth(),
              "gemm::fully_connected: a row stride is shorter than the row");
+  const PackedView view = pw.view();
   auto task = [&](int64_t begin, int64_t end) {
-    run_panels<Out>(*uk, pw, input, in_stride, batches, output, out_stride, begin, end);
+    run_panels<Out>(*uk, view, input, in_stride, batches, output, out_stride, begin, end);
   };
   if (o.parallel_for != nullptr && *o.parallel_for && pw.panel_count() > 1) {
     (*o.parallel_for)(pw.panel_count(), PanelTask(task));

@@ -68,6 +68,7 @@ constexpr Microkernel make_microkernel(const char* name) {
 // The layouts of the SIMD kernels, so that any PackedWeights runs on any CPU.
 inline constexpr Microkernel kS8S8_4x16c4 = make_microkernel<4, 16, 4>("s8s8_s32_4x16c4__scalar");
 inline constexpr Microkernel kS8S8_3x8c8 = make_microkernel<3, 8, 8>("s8s8_s32_3x8c8__scalar");
+inline constexpr Microkernel kS8S8_2x64c4 = make_microkernel<2, 64, 4>("s8s8_s32_2x64c4__scalar");
 
 }  // namespace scalar
 }  // namespace gemm

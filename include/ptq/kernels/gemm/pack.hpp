@@ -63,8 +63,10 @@ struct PackLayout {
   friend constexpr bool operator!=(PackLayout a, PackLayout b) { return !(a == b); }
 };
 
-// The layout every kernel in this tree except the c8 variant reads (scalar, SSE4.1, AVX2; and the
-// natural one for 256-bit vpdpbusd: 16 columns x 4 K = two ymm).
+// The layout every x86 level has a kernel for (scalar, SSE4.1, AVX2, AVX-VNNI: 16 columns x 4 K
+// = two ymm), and the default of pack_weights. The AVX-512 levels' own kernels read 64c4
+// (64 columns x 4 K = four zmm); gemm::preferred_layout(isa) names the layout of a level's
+// fastest kernel, and every layout here has a kernel at every level (AVX2 and scalar ones for 64c4).
 inline constexpr PackLayout kDefaultPackLayout{16, 4};
 
 // Kernels may read this many bytes past the packed weights.
@@ -82,6 +84,22 @@ inline void* aligned_alloc64(std::size_t bytes) {
 }
 constexpr int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 }  // namespace detail
+
+// What the run path reads of a packing, as plain pointers and values (no ownership): the
+// front end's panel walk takes this, so that it also runs where PackedWeights cannot be built
+// (the freestanding emulator tests, tests/emu/, whose packed bytes come from the host).
+struct PackedView {
+  PackLayout layout{};
+  int64_t k = 0, n = 0;            // input_depth, output_depth
+  int64_t panel_bytes = 0;         // nr * K_pad
+  const int8_t* weights = nullptr;  // panel p at weights + p * panel_bytes
+  const int32_t* bias_s8 = nullptr;
+  const int32_t* bias_u8 = nullptr;
+  const int32_t* multipliers = nullptr;
+  const int32_t* shifts = nullptr;
+  int32_t output_zero_point = 0, activation_min = -128, activation_max = 127;
+  RoundingMode rounding = kDefaultRounding;
+};
 
 // Weights, bias and output-stage parameters of one fully connected layer, packed for PackLayout.
 // Built once by pack_weights(); immutable afterwards and safe to share between threads.
@@ -104,6 +122,24 @@ class PackedWeights {
   const int32_t* bias_u8() const { return ints() + 1 * n_pad_; }
   const int32_t* multipliers() const { return ints() + 2 * n_pad_; }
   const int32_t* shifts() const { return ints() + 3 * n_pad_; }
+
+  PackedView view() const {
+    PackedView v;
+    v.layout = layout_;
+    v.k = k_;
+    v.n = n_;
+    v.panel_bytes = panel_bytes();
+    v.weights = weights();
+    v.bias_s8 = bias_s8();
+    v.bias_u8 = bias_u8();
+    v.multipliers = multipliers();
+    v.shifts = shifts();
+    v.output_zero_point = output_zero_point_;
+    v.activation_min = activation_min_;
+    v.activation_max = activation_max_;
+    v.rounding = rounding_;
+    return v;
+  }
 
   // The output stage's scalar parameters.
   int32_t input_zero_point() const { return input_zero_point_; }

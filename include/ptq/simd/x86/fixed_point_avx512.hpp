@@ -35,6 +35,20 @@ PTQ_INLINE VI cmpgt_i32(VI a, VI b) { return _mm512_movm_epi32(_mm512_cmpgt_epi3
 
 #include "ptq/simd/x86/fixed_point-inl.hpp"
 
+// Per-lane shift counts and the rest of what fixed_point_per_lane-inl.hpp needs: AVX-512F has the
+// variable shifts as instructions, with AVX2's semantics (vpsllvd / vpsrlvq give 0 for counts of
+// 32 / 64 or more, vpsravd fills with the sign bit).
+PTQ_INLINE VI add_i32(VI a, VI b) { return _mm512_add_epi32(a, b); }
+PTQ_INLINE VI sub_i64(VI a, VI b) { return _mm512_sub_epi64(a, b); }
+PTQ_INLINE VI max_i32(VI a, VI b) { return _mm512_max_epi32(a, b); }
+PTQ_INLINE VI srli1_i32(VI a) { return _mm512_srli_epi32(a, 1); }
+PTQ_INLINE VI sllv_i32(VI a, VI n) { return _mm512_sllv_epi32(a, n); }
+PTQ_INLINE VI srav_i32(VI a, VI n) { return _mm512_srav_epi32(a, n); }
+PTQ_INLINE VI sllv_i64(VI a, VI n) { return _mm512_sllv_epi64(a, n); }
+PTQ_INLINE VI srlv_i64(VI a, VI n) { return _mm512_srlv_epi64(a, n); }
+
+#include "ptq/simd/x86/fixed_point_per_lane-inl.hpp"
+
 }  // namespace x86::avx512
 PTQ_NAMESPACE_END
 PTQ_X86_END_AVX512_WARNINGS

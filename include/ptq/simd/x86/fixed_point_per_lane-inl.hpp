@@ -1,9 +1,9 @@
 // x86/fixed_point_per_lane-inl.hpp: multiply_by_quantized_multiplier with a different
 // (multiplier, shift) in every int32 lane: the per-channel output stage of the GEMM.
 //
-// NO include guard: re-included by fixed_point_sse41.hpp and fixed_point_avx2.hpp after
+// NO include guard: re-included by fixed_point_sse41.hpp, fixed_point_avx2.hpp and fixed_point_avx512.hpp after
 // fixed_point-inl.hpp, inside the level's namespace and target region, once the variable-shift
-// primitives (sllv_i32, srav_i32, srlv_i64, sllv_i64, ...) are declared there. AVX2 has them as
+// primitives (sllv_i32, srav_i32, srlv_i64, sllv_i64, ...) are declared there. AVX2 and AVX-512 have them as
 // instructions; SSE4.1 has only uniform shifts, and its primitives shift each lane by its own
 // count with one uniform shift per lane and blends (exact; 4 + 3 instructions per 4 lanes).
 //

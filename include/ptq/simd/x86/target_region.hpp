@@ -22,7 +22,10 @@
 // The feature lists of each level (kept equal to the PTQ_TARGET_* attributes in simd/arch.hpp).
 #define PTQ_X86_TARGETS_SSE41 "sse4.1,ssse3"
 #define PTQ_X86_TARGETS_AVX2 "avx2,fma,f16c,bmi2"
+#define PTQ_X86_TARGETS_AVXVNNI "avx2,fma,f16c,bmi2,avxvnni"
 #define PTQ_X86_TARGETS_AVX512 "avx512f,avx512bw,avx512vl,avx512dq,avx512cd,avx2,fma,f16c,bmi2"
+#define PTQ_X86_TARGETS_AVX512VNNI \
+  "avx512f,avx512bw,avx512vl,avx512dq,avx512cd,avx512vnni,avx2,fma,f16c,bmi2"
 
 // GCC 12 warns falsely (-Wuninitialized / -Wmaybe-uninitialized) inside its own avx512fintrin.h,
 // whose intrinsics start from _mm512_undefined_*(), once they are inlined at -O2. The warning is

@@ -49,52 +49,60 @@ PTQ_INLINE __m256i dot4(__m256i vabs_x, __m256i vx, __m256i vw, __m256i vones) {
 
 }  // namespace gemm_detail
 
-// MR rows x 16 columns, 4 K per group (panel layout 16c4).
-template <int MR>
-void s8s8_s32_4x16c4_maddubs(int64_t kc, const int8_t* a, int64_t a_stride, const int8_t* w,
-                             int32_t* acc) {
+// MR rows x NR columns, 4 K per group (panel layout NRc4), 16 columns at a time: NR = 16 is the
+// default layout; NR = 64 runs the AVX-512 levels' 64c4 panels on AVX2 (each 16-column strip of a
+// group is 64 of its 4 * NR bytes, so a strip reads its own bytes and the activations are read
+// NR / 16 times).
+template <int MR, int NR = 16>
+void s8s8_s32_4x16c4_maddubs(int64_t kc, const int8_t* a, int64_t a_stride, const int8_t* w_panel,
+                             int32_t* acc_tile) {
   using namespace gemm_detail;
-  __m256i vacc0[MR], vacc1[MR];
-  const int8_t* ar[MR];
-  PTQ_GEMM_UNROLL
-  for (int i = 0; i < MR; ++i) {
-    vacc0[i] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(acc + i * 16));
-    vacc1[i] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(acc + i * 16 + 8));
-    ar[i] = a + i * a_stride;
-  }
-  const __m256i vones = _mm256_set1_epi16(1);
-  int64_t k = 0;
-  for (; k + 4 <= kc; k += 4) {
-    const __m256i vw0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(w));
-    const __m256i vw1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(w + 32));
-    // One row (GEMV) streams weights faster than the hardware prefetcher alone keeps up with.
-    if (MR == 1) _mm_prefetch(reinterpret_cast<const char*>(w) + kPrefetchBytes, _MM_HINT_T0);
-    w += 64;
+  static_assert(NR % 16 == 0, "16-column strips");
+  for (int c0 = 0; c0 < NR; c0 += 16) {
+    const int8_t* w = w_panel + 4 * c0;
+    int32_t* acc = acc_tile + c0;
+    __m256i vacc0[MR], vacc1[MR];
+    const int8_t* ar[MR];
     PTQ_GEMM_UNROLL
     for (int i = 0; i < MR; ++i) {
-      const __m256i vx = _mm256_set1_epi32(load4(ar[i] + k));
-      const __m256i vabs = _mm256_abs_epi8(vx);
-      vacc0[i] = _mm256_add_epi32(vacc0[i], dot4(vabs, vx, vw0, vones));
-      vacc1[i] = _mm256_add_epi32(vacc1[i], dot4(vabs, vx, vw1, vones));
+      vacc0[i] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(acc + i * NR));
+      vacc1[i] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(acc + i * NR + 8));
+      ar[i] = a + i * a_stride;
     }
-  }
-  if (k < kc) {  // 1 to 3 K left: a partial load; the panel's padding is 0
-    const __m256i vw0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(w));
-    const __m256i vw1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(w + 32));
+    const __m256i vones = _mm256_set1_epi16(1);
+    int64_t k = 0;
+    for (; k + 4 <= kc; k += 4) {
+      const __m256i vw0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(w));
+      const __m256i vw1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(w + 32));
+      // One row (GEMV) streams weights faster than the hardware prefetcher alone keeps up with.
+      if (MR == 1) _mm_prefetch(reinterpret_cast<const char*>(w) + kPrefetchBytes, _MM_HINT_T0);
+      w += 4 * NR;
+      PTQ_GEMM_UNROLL
+      for (int i = 0; i < MR; ++i) {
+        const __m256i vx = _mm256_set1_epi32(load4(ar[i] + k));
+        const __m256i vabs = _mm256_abs_epi8(vx);
+        vacc0[i] = _mm256_add_epi32(vacc0[i], dot4(vabs, vx, vw0, vones));
+        vacc1[i] = _mm256_add_epi32(vacc1[i], dot4(vabs, vx, vw1, vones));
+      }
+    }
+    if (k < kc) {  // 1 to 3 K left: a partial load; the panel's padding is 0
+      const __m256i vw0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(w));
+      const __m256i vw1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(w + 32));
+      PTQ_GEMM_UNROLL
+      for (int i = 0; i < MR; ++i) {
+        int32_t x = 0;
+        std::memcpy(&x, ar[i] + k, static_cast<std::size_t>(kc - k));
+        const __m256i vx = _mm256_set1_epi32(x);
+        const __m256i vabs = _mm256_abs_epi8(vx);
+        vacc0[i] = _mm256_add_epi32(vacc0[i], dot4(vabs, vx, vw0, vones));
+        vacc1[i] = _mm256_add_epi32(vacc1[i], dot4(vabs, vx, vw1, vones));
+      }
+    }
     PTQ_GEMM_UNROLL
     for (int i = 0; i < MR; ++i) {
-      int32_t x = 0;
-      std::memcpy(&x, ar[i] + k, static_cast<std::size_t>(kc - k));
-      const __m256i vx = _mm256_set1_epi32(x);
-      const __m256i vabs = _mm256_abs_epi8(vx);
-      vacc0[i] = _mm256_add_epi32(vacc0[i], dot4(vabs, vx, vw0, vones));
-      vacc1[i] = _mm256_add_epi32(vacc1[i], dot4(vabs, vx, vw1, vones));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(acc + i * NR), vacc0[i]);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(acc + i * NR + 8), vacc1[i]);
     }
-  }
-  PTQ_GEMM_UNROLL
-  for (int i = 0; i < MR; ++i) {
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(acc + i * 16), vacc0[i]);
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(acc + i * 16 + 8), vacc1[i]);
   }
 }
 
@@ -187,6 +195,22 @@ inline constexpr Microkernel kS8S8_4x16c4_maddubs = [] {
   k.tiles[2] = &x86::avx2::s8s8_s32_4x16c4_maddubs<3>;
   k.tiles[3] = &x86::avx2::s8s8_s32_4x16c4_maddubs<4>;
   k.output = &x86::avx2::output_stage<16>;
+  return k;
+}();
+
+// The AVX-512 levels' 64c4 panels (microkernel_avx512.hpp) on AVX2, so such a packing runs well
+// when a lower level is forced (PTQ_ISA) or the weights move to another CPU.
+inline constexpr Microkernel kS8S8_4x64c4_maddubs = [] {
+  Microkernel k;
+  k.name = "s8s8_s32_4x64c4__avx2_maddubs";
+  k.isa = Isa::kAvx2;
+  k.mr = 4;
+  k.layout = PackLayout{64, 4};
+  k.tiles[0] = &x86::avx2::s8s8_s32_4x16c4_maddubs<1, 64>;
+  k.tiles[1] = &x86::avx2::s8s8_s32_4x16c4_maddubs<2, 64>;
+  k.tiles[2] = &x86::avx2::s8s8_s32_4x16c4_maddubs<3, 64>;
+  k.tiles[3] = &x86::avx2::s8s8_s32_4x16c4_maddubs<4, 64>;
+  k.output = &x86::avx2::output_stage<64>;
   return k;
 }();
 
