@@ -32,3 +32,7 @@
 #include "ptq/kernels/reference/hybrid.hpp"
 #include "ptq/kernels/quantize.hpp"
 #include "ptq/kernels/float16.hpp"
+#include "ptq/kernels/gemm/gemm.hpp"
+#include "ptq/kernels/conv.hpp"
+#include "ptq/kernels/depthwise.hpp"
+#include "ptq/kernels/hybrid.hpp"

@@ -73,14 +73,13 @@ inline constexpr PackLayout kDefaultPackLayout{16, 4};
 inline constexpr std::size_t kReadPastEnd = 64;
 
 namespace detail {
+// 64-byte aligned storage through C++17's aligned operator new: out of memory behaves as it does
+// for std::vector (std::bad_alloc, or std::terminate in builds without exceptions).
 struct AlignedFree {
-  void operator()(void* p) const { std::free(p); }
+  void operator()(void* p) const { ::operator delete(p, std::align_val_t{64}); }
 };
 inline void* aligned_alloc64(std::size_t bytes) {
-  const std::size_t rounded = (bytes + 63) / 64 * 64;
-  void* p = std::aligned_alloc(64, rounded == 0 ? 64 : rounded);
-  if (p == nullptr) throw std::bad_alloc();
-  return p;
+  return ::operator new(bytes == 0 ? 64 : (bytes + 63) / 64 * 64, std::align_val_t{64});
 }
 constexpr int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 }  // namespace detail

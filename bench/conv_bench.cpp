@@ -1,0 +1,351 @@
+// conv_bench.cpp: ptq's int8 convolution (through the GEMM), direct depthwise and hybrid fully
+// connected, per ISA level, against oneDNN int8 convolution, XNNPACK 2022 qc8 convolution and
+// OpenBLAS fp32 sgemv / sgemm, in one binary, on one thread.
+//
+// Every int8 contender prepares (packs) its weights outside the timed loop and produces int8 NHWC
+// output with per-channel scales from int8 NHWC input; SAME padding, stride 1, batch 1. Depthwise
+// is each peer's grouped convolution with groups = channels (oneDNN picks its depthwise kernel,
+// XNNPACK its dwconv microkernels). Hybrid: ptq quantizes the float rows on the fly, runs the int8
+// GEMM and the float epilogue; OpenBLAS runs the same layer in fp32 (sgemv at batch 1, sgemm
+// above), the float baseline a dynamic-range layer replaces.
+// Counter "ops" = 2 * multiply-adds per iteration, as a rate (kIsIterationInvariantRate).
+// Names: <op>/<contender>/<variant>/<shape>. One thread: see gemm_bench.cpp (OMP_NUM_THREADS).
+#include <benchmark/benchmark.h>
+
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <random>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "ptq/kernels/conv.hpp"
+#include "ptq/kernels/depthwise.hpp"
+#include "ptq/kernels/hybrid.hpp"
+
+#if PTQ_BENCH_HAVE_DNNL
+#include <oneapi/dnnl/dnnl.hpp>
+#endif
+#if PTQ_BENCH_HAVE_XNNPACK
+#include <xnnpack.h>
+#endif
+#if PTQ_BENCH_HAVE_OPENBLAS
+#include <cblas.h>
+extern "C" void openblas_set_num_threads(int);
+#endif
+
+namespace {
+
+struct ConvShape {
+  int64_t h, w, c, k, oc;  // input h x w x c, k x k filter, oc outputs (depthwise: oc = c)
+  bool depthwise;
+};
+const ConvShape kConvShapes[] = {{56, 56, 64, 3, 64, false}, {28, 28, 128, 3, 128, false}, {14, 14, 256, 1, 256, false}};
+const ConvShape kDwShapes[] = {{112, 112, 32, 3, 32, true}, {56, 56, 128, 3, 128, true}};
+
+std::string shape_name(const ConvShape& s) {
+  return std::to_string(s.h) + "x" + std::to_string(s.w) + "x" + std::to_string(s.c) + "_" + std::to_string(s.k) + "x" +
+         std::to_string(s.k) + "_" + std::to_string(s.oc);
+}
+
+double conv_macs(const ConvShape& s) {
+  return static_cast<double>(s.h * s.w * s.oc * s.k * s.k * (s.depthwise ? 1 : s.c));
+}
+
+void set_ops(benchmark::State& state, double macs) {
+  state.counters["ops"] = benchmark::Counter(2.0 * macs, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+// One layer's data, identical for every contender.
+struct ConvProblem {
+  ConvShape s;
+  std::vector<int8_t> x, w;  // w: ptq's layout (conv OHWI; depthwise [1, KH, KW, C])
+  std::vector<int32_t> bias;
+  std::vector<float> w_scales;
+  float x_scale = 0.05f, y_scale = 0.5f;
+  int32_t x_zp = 3, y_zp = -2;
+
+  explicit ConvProblem(ConvShape shape) : s(shape) {
+    std::mt19937 rng(42);
+    x.resize(static_cast<std::size_t>(s.h * s.w * s.c));
+    w.resize(static_cast<std::size_t>(s.oc * s.k * s.k * (s.depthwise ? 1 : s.c)));
+    bias.resize(static_cast<std::size_t>(s.oc));
+    w_scales.resize(static_cast<std::size_t>(s.oc));
+    for (auto& v : x) v = static_cast<int8_t>(static_cast<int>(rng() % 256) - 128);
+    for (auto& v : w) v = static_cast<int8_t>(static_cast<int>(rng() % 255) - 127);
+    for (auto& v : bias) v = static_cast<int32_t>(rng() % 20001) - 10000;
+    for (auto& v : w_scales) v = 0.002f + 0.004f * static_cast<float>(rng() % 1000) / 1000.0f;
+  }
+  ptq::ConvGeometry geometry() const {
+    return ptq::make_conv_geometry(ptq::Padding::kSame, 1, s.h, s.w, s.c, s.k, s.k, s.oc);
+  }
+  std::vector<ptq::QuantizedMultiplier> multipliers() const {
+    return ptq::convolution_multipliers(x_scale, w_scales, y_scale);
+  }
+};
+
+bool skip_isa(benchmark::State& state, ptq::Isa isa) {
+  if (!ptq::isa_runnable(isa)) {
+    state.SkipWithError("this CPU does not run this ISA level");
+    return true;
+  }
+  return false;
+}
+
+void bm_ptq_conv(benchmark::State& state, ConvShape shape, ptq::Isa isa, ptq::gemm::PackLayout layout) {
+  if (skip_isa(state, isa)) return;
+  const ConvProblem pr(shape);
+  ptq::Conv2DParams p;
+  p.geometry = pr.geometry();
+  p.input_zero_point = pr.x_zp;
+  p.output_zero_point = pr.y_zp;
+  p.multipliers = pr.multipliers();
+  const ptq::PreparedConv2D conv = ptq::prepare_conv2d(p, pr.w.data(), pr.bias.data(), layout);
+  std::vector<int8_t> y(static_cast<std::size_t>(p.geometry.output_size()));
+  for (auto _ : state) {
+    ptq::conv2d(conv, pr.x.data(), y.data(), isa);
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetLabel(std::string(ptq::gemm::microkernel_for(conv.packed(0).layout(), isa)->name) +
+                 (conv.direct() ? " direct" : " im2col"));
+  set_ops(state, conv_macs(shape));
+}
+
+void bm_ptq_depthwise(benchmark::State& state, ConvShape shape, ptq::Isa isa) {
+  if (skip_isa(state, isa)) return;
+  const ConvProblem pr(shape);
+  ptq::DepthwiseConv2DParams p;
+  p.geometry = pr.geometry();
+  p.input_zero_point = pr.x_zp;
+  p.output_zero_point = pr.y_zp;
+  p.multipliers = pr.multipliers();
+  const ptq::PreparedDepthwiseConv2D dw = ptq::prepare_depthwise_conv2d(p, pr.w.data(), pr.bias.data());
+  std::vector<int8_t> y(static_cast<std::size_t>(p.geometry.output_size()));
+  for (auto _ : state) {
+    ptq::depthwise_conv2d(dw, pr.x.data(), y.data(), isa);
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  }
+  set_ops(state, conv_macs(shape));
+}
+
+#if PTQ_BENCH_HAVE_DNNL
+void bm_onednn_conv(benchmark::State& state, ConvShape shape) {
+  using namespace dnnl;
+  const ConvProblem pr(shape);
+  engine eng(engine::kind::cpu, 0);
+  stream strm(eng);
+  const memory::dim c = shape.c, oc = shape.oc, k = shape.k, pad = (shape.k - 1) / 2;
+  const memory::dims src_dims = {1, c, shape.h, shape.w}, dst_dims = {1, oc, shape.h, shape.w};
+  const memory::dims w_dims = shape.depthwise ? memory::dims{c, 1, 1, k, k} : memory::dims{oc, c, k, k};
+  const memory::desc src_md(src_dims, memory::data_type::s8, memory::format_tag::nhwc);
+  const memory::desc dst_md(dst_dims, memory::data_type::s8, memory::format_tag::nhwc);
+  const memory::desc w_any(w_dims, memory::data_type::s8, memory::format_tag::any);
+  // ptq's layouts: OHWI ([oc][kh][kw][ic]) and, for depthwise, [kh][kw][c] = goihw's transpose.
+  const memory::desc w_user(w_dims, memory::data_type::s8,
+                            shape.depthwise ? memory::format_tag::hwigo : memory::format_tag::ohwi);
+  const memory::desc b_md({oc}, memory::data_type::s32, memory::format_tag::x);
+  std::vector<float> scales(static_cast<std::size_t>(oc));
+  for (int64_t i = 0; i < oc; ++i) scales[i] = pr.x_scale * pr.w_scales[i] / pr.y_scale;
+  primitive_attr attr;
+  attr.set_output_scales(1 << 1, scales);
+  const convolution_forward::primitive_desc pd(
+      convolution_forward::desc(prop_kind::forward_inference, algorithm::convolution_direct, src_md, w_any, b_md,
+                                dst_md, {1, 1}, {pad, pad}, {pad, pad}),
+      attr, eng);
+  memory src_m(src_md, eng, const_cast<int8_t*>(pr.x.data()));
+  memory w_user_m(w_user, eng, const_cast<int8_t*>(pr.w.data()));
+  memory w_m(pd.weights_desc(), eng);
+  reorder(w_user_m, w_m).execute(strm, w_user_m, w_m);
+  memory b_m(b_md, eng, const_cast<int32_t*>(pr.bias.data()));
+  memory dst_m(dst_md, eng);
+  const convolution_forward prim(pd);
+  const std::unordered_map<int, memory> args = {
+      {DNNL_ARG_SRC, src_m}, {DNNL_ARG_WEIGHTS, w_m}, {DNNL_ARG_BIAS, b_m}, {DNNL_ARG_DST, dst_m}};
+  strm.wait();
+  for (auto _ : state) {
+    prim.execute(strm, args);
+    strm.wait();
+  }
+  const char* impl = nullptr;
+  dnnl_primitive_desc_query(pd.get(), dnnl_query_impl_info_str, 0, &impl);
+  state.SetLabel(impl != nullptr ? impl : "");
+  set_ops(state, conv_macs(shape));
+}
+#endif
+
+#if PTQ_BENCH_HAVE_XNNPACK
+void bm_xnnpack_conv(benchmark::State& state, ConvShape shape) {
+  if (xnn_initialize(nullptr) != xnn_status_success) {
+    state.SkipWithError("xnn_initialize failed");
+    return;
+  }
+  const ConvProblem pr(shape);
+  const auto pad = static_cast<uint32_t>((shape.k - 1) / 2), k = static_cast<uint32_t>(shape.k);
+  const auto c = static_cast<size_t>(shape.c), oc = static_cast<size_t>(shape.oc);
+  xnn_operator_t op = nullptr;
+  // Per-channel (qc8). Depthwise: groups = c with XNNPACK's depthwise filter layout [kh][kw][c],
+  // which is ptq's; convolution: [oc][kh][kw][ic], also ptq's.
+  const xnn_status st = xnn_create_convolution2d_nhwc_qc8(
+      pad, pad, pad, pad, k, k, 1, 1, 1, 1, shape.depthwise ? static_cast<uint32_t>(c) : 1u, shape.depthwise ? 1 : c,
+      shape.depthwise ? 1 : oc, c, oc, static_cast<int8_t>(pr.x_zp), pr.x_scale, pr.w_scales.data(), pr.w.data(),
+      pr.bias.data(), static_cast<int8_t>(pr.y_zp), pr.y_scale, -128, 127,
+      shape.depthwise ? XNN_FLAG_DEPTHWISE_CONVOLUTION : 0u, &op);
+  if (st != xnn_status_success) {
+    state.SkipWithError("xnn_create_convolution2d_nhwc_qc8 failed");
+    return;
+  }
+  std::vector<int8_t> y(static_cast<std::size_t>(shape.h * shape.w * shape.oc));
+  if (xnn_setup_convolution2d_nhwc_qc8(op, 1, static_cast<size_t>(shape.h), static_cast<size_t>(shape.w), pr.x.data(),
+                                       y.data(), nullptr) != xnn_status_success) {
+    state.SkipWithError("xnn_setup_convolution2d_nhwc_qc8 failed");
+    xnn_delete_operator(op);
+    return;
+  }
+  for (auto _ : state) {
+    xnn_run_operator(op, nullptr);
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  }
+  xnn_delete_operator(op);
+  set_ops(state, conv_macs(shape));
+}
+#endif
+
+// ---- hybrid fully connected ----------------------------------------------------------------------
+struct FcShape {
+  int64_t m, k, n;
+};
+const FcShape kHybridShapes[] = {{1, 1024, 1024}, {8, 1024, 1024}};
+
+std::string fc_name(const FcShape& s) { return std::to_string(s.m) + "x" + std::to_string(s.k) + "x" + std::to_string(s.n); }
+
+struct HybridProblem {
+  FcShape s;
+  std::vector<float> x, wf, bias;
+  std::vector<int8_t> w;
+  std::vector<float> w_scales;
+  explicit HybridProblem(FcShape shape) : s(shape) {
+    std::mt19937 rng(7);
+    std::normal_distribution<float> nd(0.0f, 1.0f);
+    x.resize(static_cast<std::size_t>(s.m * s.k));
+    w.resize(static_cast<std::size_t>(s.n * s.k));
+    bias.resize(static_cast<std::size_t>(s.n));
+    w_scales.resize(static_cast<std::size_t>(s.n));
+    for (auto& v : x) v = nd(rng);
+    for (auto& v : w) v = static_cast<int8_t>(static_cast<int>(rng() % 255) - 127);
+    for (auto& v : bias) v = nd(rng);
+    for (auto& v : w_scales) v = 0.001f + 0.001f * static_cast<float>(rng() % 1000) / 1000.0f;
+    wf.resize(w.size());
+    for (std::size_t i = 0; i < w.size(); ++i) wf[i] = static_cast<float>(w[i]) * w_scales[i / static_cast<std::size_t>(s.k)];
+  }
+};
+
+void bm_ptq_hybrid(benchmark::State& state, FcShape shape, ptq::Isa isa, ptq::HybridInputQuantization mode) {
+  if (skip_isa(state, isa)) return;
+  const HybridProblem pr(shape);
+  ptq::HybridFullyConnectedParams p;
+  p.batches = shape.m;
+  p.input_depth = shape.k;
+  p.output_depth = shape.n;
+  p.weight_scales = pr.w_scales;
+  p.input_quantization = mode;
+  const ptq::PreparedHybridFullyConnected fc = ptq::prepare_hybrid_fully_connected(p, pr.w.data(), pr.bias.data());
+  std::vector<float> y(static_cast<std::size_t>(shape.m * shape.n));
+  for (auto _ : state) {
+    ptq::hybrid_fully_connected(fc, pr.x.data(), y.data(), isa);
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  }
+  set_ops(state, static_cast<double>(shape.m * shape.k * shape.n));
+}
+
+#if PTQ_BENCH_HAVE_OPENBLAS
+void bm_openblas_fc(benchmark::State& state, FcShape shape) {
+  openblas_set_num_threads(1);
+  const HybridProblem pr(shape);
+  std::vector<float> y(static_cast<std::size_t>(shape.m * shape.n));
+  const auto m = static_cast<int>(shape.m), n = static_cast<int>(shape.n), k = static_cast<int>(shape.k);
+  for (auto _ : state) {
+    for (int b = 0; b < m; ++b) std::copy(pr.bias.begin(), pr.bias.end(), y.begin() + b * n);
+    if (m == 1) {
+      cblas_sgemv(CblasRowMajor, CblasNoTrans, n, k, 1.0f, pr.wf.data(), k, pr.x.data(), 1, 1.0f, y.data(), 1);
+    } else {
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0f, pr.x.data(), k, pr.wf.data(), k, 1.0f,
+                  y.data(), n);
+    }
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetLabel(m == 1 ? "sgemv" : "sgemm");
+  set_ops(state, static_cast<double>(shape.m * shape.k * shape.n));
+}
+#endif
+
+void register_all() {
+  const ptq::Isa levels[] = {ptq::Isa::kAvx2, ptq::Isa::kSse41, ptq::Isa::kScalar};
+  for (const ConvShape& s : kConvShapes) {
+    const std::string sn = shape_name(s);
+    for (ptq::Isa isa : levels) {
+      if (isa == ptq::Isa::kScalar) continue;  // minutes per shape; the tests cover it
+      benchmark::RegisterBenchmark(("conv/ptq/" + std::string(ptq::isa_name(isa)) + "/" + sn).c_str(), bm_ptq_conv, s, isa,
+                                   ptq::gemm::kDefaultPackLayout);
+    }
+    // Other panel layouts that have a kernel at a level (e.g. 64c4), selectable by name.
+    for (ptq::gemm::PackLayout layout : {ptq::gemm::PackLayout{64, 4}, ptq::gemm::PackLayout{8, 8}}) {
+      for (ptq::Isa isa : {ptq::Isa::kAvx2}) {
+        const ptq::gemm::Microkernel* uk = ptq::gemm::microkernel_for(layout, isa);
+        if (uk == nullptr || uk->isa != isa) continue;
+        benchmark::RegisterBenchmark(("conv/ptq_kernel/" + std::string(uk->name) + "/" + sn).c_str(), bm_ptq_conv, s, isa,
+                                     layout);
+      }
+    }
+#if PTQ_BENCH_HAVE_DNNL
+    benchmark::RegisterBenchmark(("conv/onednn/s8/" + sn).c_str(), bm_onednn_conv, s);
+#endif
+#if PTQ_BENCH_HAVE_XNNPACK
+    benchmark::RegisterBenchmark(("conv/xnnpack/qc8/" + sn).c_str(), bm_xnnpack_conv, s);
+#endif
+  }
+  for (const ConvShape& s : kDwShapes) {
+    const std::string sn = shape_name(s);
+    for (ptq::Isa isa : levels)
+      benchmark::RegisterBenchmark(("depthwise/ptq/" + std::string(ptq::isa_name(isa)) + "/" + sn).c_str(), bm_ptq_depthwise, s, isa);
+#if PTQ_BENCH_HAVE_DNNL
+    benchmark::RegisterBenchmark(("depthwise/onednn/s8/" + sn).c_str(), bm_onednn_conv, s);
+#endif
+#if PTQ_BENCH_HAVE_XNNPACK
+    benchmark::RegisterBenchmark(("depthwise/xnnpack/qc8/" + sn).c_str(), bm_xnnpack_conv, s);
+#endif
+  }
+  for (const FcShape& s : kHybridShapes) {
+    const std::string sn = fc_name(s);
+    for (ptq::Isa isa : levels) {
+      benchmark::RegisterBenchmark(("hybrid/ptq/" + std::string(ptq::isa_name(isa)) + "_sym/" + sn).c_str(), bm_ptq_hybrid, s,
+                                   isa, ptq::HybridInputQuantization::kSymmetric);
+      benchmark::RegisterBenchmark(("hybrid/ptq/" + std::string(ptq::isa_name(isa)) + "_asym/" + sn).c_str(), bm_ptq_hybrid, s,
+                                   isa, ptq::HybridInputQuantization::kAsymmetric);
+    }
+#if PTQ_BENCH_HAVE_OPENBLAS
+    benchmark::RegisterBenchmark(("hybrid/openblas/f32/" + sn).c_str(), bm_openblas_fc, s);
+#endif
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (std::getenv("OMP_NUM_THREADS") == nullptr) {  // oneDNN on one thread (see gemm_bench.cpp)
+    setenv("OMP_NUM_THREADS", "1", 1);
+    execv("/proc/self/exe", argv);
+  }
+  register_all();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -1,0 +1,257 @@
+// conv.hpp: int8 2-D convolution, NHWC, through the int8 GEMM engine: prepare once, run many.
+//
+//   Status s = validate_conv2d(params, weights);                  // once: names the culprit
+//   PreparedConv2D conv = prepare_conv2d(params, weights, bias);  // packs, sizes the scratch
+//   conv2d(conv, input, output);                                  // per call: no allocation
+//
+// Bit for bit reference::conv2d (reference/conv.hpp) on every ISA level, any geometry and groups.
+//
+// How: a convolution is, per group g, a GEMM with
+//   M = batches * out_h * out_w rows (output pixels), K_g = filter_h * filter_w * (in_c / groups),
+//   N_g = out_c / groups columns; row m of A is the pixel's receptive field (patch), laid out
+//   [fy][fx][ic] exactly like a weight row [oc][fy][fx][ic], so the TFLite OHWI filter of group g
+//   (rows g * N_g ... ) is already the GEMM's B = [N_g, K_g] and is packed as is (gemm/pack.hpp),
+//   the input zero point and the bias folded into the packed int32 bias:
+//     acc = bias[oc] - x_zp * sum(w[oc]) + sum_k w[oc][k] * patch[m][k]
+//   A tap outside the image is written into the patch as x_zp: it contributes w * x_zp, which the
+//   fold cancels, i.e. exactly the reference's "skip the tap" (w * (x_zp - x_zp) = 0, mod 2^32).
+//   The output of group g is written with row stride out_c at column offset g * N_g, so groups
+//   interleave in place without a copy.
+//   - 1x1 filters with stride 1 and no padding: A is the input itself (row stride in_c, column
+//     offset g * in_c / groups); no gather.
+//   - Everything else: im2col of a block of `block_rows` output pixels into a scratch buffer, then
+//     the GEMM on that block. Blocking bounds the scratch (block_rows * K_g bytes, <= 256 KiB, so
+//     the block stays in L2 while the packed panels stream over it) instead of a full
+//     M * K_g im2col.
+//
+// Why im2col and not an indirection buffer: the GEMM engine's microkernels read A as rows with a
+// stride (gemm/microkernel.hpp), and the other engineer's AVX-512/VNNI kernels plug into the same
+// contract; im2col reuses every one of them unchanged, where an indirection buffer would need a
+// second tile signature in every microkernel. The gather costs one memcpy per filter row when
+// groups == 1 and dilation_w == 1 (filter_w * in_c contiguous bytes), else one per tap; that is
+// K_g bytes written per output pixel against N_g * K_g multiply-adds, under 2% of the work for the
+// layers of bench/conv_bench.cpp.
+//
+// Scratch: prepare sizes it (scratch_bytes()); conv2d uses the caller's buffer when one is given
+// in ConvOptions, else the PreparedConv2D's own, which makes concurrent conv2d calls on one
+// PreparedConv2D unsafe (give each thread its own scratch). Threading inside one call goes
+// through GemmOptions::parallel_for (per GEMM), with results independent of the thread count.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "ptq/core/config.hpp"
+#include "ptq/core/status.hpp"
+#include "ptq/kernels/gemm/gemm.hpp"
+#include "ptq/kernels/reference/conv.hpp"
+#include "ptq/simd/dispatch.hpp"
+
+PTQ_NAMESPACE_BEGIN
+
+// The level whose code runs for a requested level: the gather is plain memcpy, the GEMM's
+// dispatch decides the rest.
+constexpr Isa conv2d_variant(Isa isa) { return gemm::gemm_variant(isa); }
+
+// Everything prepare_conv2d and conv2d assume, the message naming the field: the reference's own
+// checks (Conv2DParams::validate), weights in [-127, 127] (names the first [oc][fy][fx][ic] equal
+// to -128), and a group depth K_g the GEMM takes (< 2^24).
+inline Status validate_conv2d(const Conv2DParams& p, const int8_t* weights) {
+  PTQ_RETURN_IF_ERROR(p.validate());
+  const ConvGeometry& g = p.geometry;
+  const int64_t fic = p.filter_input_channels();
+  const int64_t k = g.filter_height * g.filter_width * fic;
+  if (k >= (int64_t{1} << 24)) {
+    return unimplemented("conv2d: filter_height * filter_width * input_channels / groups = " +
+                         std::to_string(k) + " is 2^24 or more");
+  }
+  if (weights == nullptr) return invalid_argument("conv2d: weights is null");
+  for (int64_t i = 0; i < p.filter_size(); ++i) {
+    if (weights[i] == -128) {
+      const int64_t ic = i % fic, fx = i / fic % g.filter_width;
+      const int64_t fy = i / fic / g.filter_width % g.filter_height, oc = i / k;
+      return invalid_argument("conv2d: weights[" + std::to_string(oc) + "][" + std::to_string(fy) + "][" +
+                              std::to_string(fx) + "][" + std::to_string(ic) +
+                              "] = -128; int8 weights are in [-127, 127] (TFLite's spec)");
+    }
+  }
+  return {};
+}
+
+// A convolution prepared for conv2d(): one packed GEMM B per group, and the gather's plan.
+// Immutable after prepare except for its own scratch buffer (see the header).
+class PreparedConv2D {
+ public:
+  PreparedConv2D() = default;
+
+  const Conv2DParams& params() const { return params_; }
+  // True when the input is A itself (1x1, stride 1, no padding): no gather, no scratch.
+  bool direct() const { return direct_; }
+  int64_t group_depth() const { return k_; }       // K_g
+  int64_t group_channels() const { return n_; }    // N_g
+  int64_t block_rows() const { return block_rows_; }
+  // Bytes of scratch conv2d needs (0 for direct()).
+  std::size_t scratch_bytes() const { return direct_ ? 0 : static_cast<std::size_t>(block_rows_ * k_); }
+  const gemm::PackedWeights& packed(int64_t group) const { return packed_[static_cast<std::size_t>(group)]; }
+
+ private:
+  friend PreparedConv2D prepare_conv2d(const Conv2DParams&, const int8_t*, const int32_t*, gemm::PackLayout);
+  friend struct ConvRunner;
+
+  Conv2DParams params_;
+  bool direct_ = false;
+  int64_t k_ = 0, n_ = 0, block_rows_ = 0;
+  std::vector<gemm::PackedWeights> packed_;
+  mutable std::vector<int8_t> scratch_;
+};
+
+inline constexpr int64_t kConvScratchBudget = 256 * 1024;  // im2col bytes per block (L2-resident)
+
+// Packs the weights [out_c, filter_h, filter_w, in_c / groups] (OHWI) and bias [out_c] (or null)
+// for the GEMM panel `layout` (the default layout runs on every level).
+// Preconditions (checked in debug builds): validate_conv2d(p, weights) is ok.
+inline PreparedConv2D prepare_conv2d(const Conv2DParams& p, const int8_t* weights, const int32_t* bias,
+                                     gemm::PackLayout layout = gemm::kDefaultPackLayout) {
+  PTQ_DCHECK(validate_conv2d(p, weights).ok(), "prepare_conv2d: invalid parameters (call validate_conv2d())");
+  const ConvGeometry& g = p.geometry;
+  PreparedConv2D c;
+  c.params_ = p;
+  c.k_ = g.filter_height * g.filter_width * p.filter_input_channels();
+  c.n_ = g.output_channels / p.groups;
+  c.direct_ = g.filter_height == 1 && g.filter_width == 1 && g.stride_height == 1 && g.stride_width == 1 &&
+              g.pad_top == 0 && g.pad_left == 0 && g.output_height == g.input_height &&
+              g.output_width == g.input_width;
+  const int64_t rows = g.batches * g.output_height * g.output_width;
+  // A multiple of 64 (the GEMM's M-block) when the budget allows; at least 4 rows.
+  int64_t block = std::max<int64_t>(4, kConvScratchBudget / std::max<int64_t>(c.k_, 1));
+  if (block >= 64) block = block / 64 * 64;
+  c.block_rows_ = std::max<int64_t>(1, std::min(block, rows));
+  for (int64_t grp = 0; grp < p.groups; ++grp) {
+    FullyConnectedParams fc;
+    fc.batches = 1;
+    fc.input_depth = c.k_;
+    fc.output_depth = c.n_;
+    fc.input_zero_point = p.input_zero_point;
+    fc.output_zero_point = p.output_zero_point;
+    fc.rounding = p.rounding;
+    fc.activation_min = p.activation_min;
+    fc.activation_max = p.activation_max;
+    if (p.multipliers.size() == 1) {
+      fc.multipliers = p.multipliers;
+    } else {
+      fc.multipliers.assign(p.multipliers.begin() + grp * c.n_, p.multipliers.begin() + (grp + 1) * c.n_);
+    }
+    c.packed_.push_back(gemm::pack_weights(fc, weights + grp * c.n_ * c.k_,
+                                           bias != nullptr ? bias + grp * c.n_ : nullptr, layout));
+  }
+  c.scratch_.resize(c.scratch_bytes());
+  return c;
+}
+
+struct ConvOptions {
+  Isa isa = selected_isa();
+  // scratch_bytes() bytes owned by the caller, or null to use the PreparedConv2D's own.
+  int8_t* scratch = nullptr;
+  const gemm::ParallelFor* parallel_for = nullptr;  // passed to every GEMM
+};
+
+struct ConvRunner {
+  // Patches of output pixels [m0, m0 + rows) of group `grp`, K_g bytes each, into `a`.
+  static void im2col(const PreparedConv2D& c, const int8_t* input, int64_t grp, int64_t m0, int64_t rows,
+                     int8_t* a) {
+    const Conv2DParams& p = c.params_;
+    const ConvGeometry& g = p.geometry;
+    const int64_t fic = p.filter_input_channels(), in_c = g.input_channels;
+    const int64_t kw = g.filter_width, kh = g.filter_height;
+    const auto zp = static_cast<int8_t>(p.input_zero_point);
+    const bool contiguous_rows = p.groups == 1 && g.dilation_width == 1;
+    const int64_t pixels = g.output_height * g.output_width;
+    int64_t b = m0 / pixels, oy = m0 % pixels / g.output_width, ox = m0 % g.output_width;
+    for (int64_t r = 0; r < rows; ++r) {
+      const int8_t* image = input + b * g.input_height * g.input_width * in_c + grp * fic;
+      const int64_t y0 = oy * g.stride_height - g.pad_top, x0 = ox * g.stride_width - g.pad_left;
+      for (int64_t fy = 0; fy < kh; ++fy) {
+        int8_t* dst = a + fy * kw * fic;
+        const int64_t iy = y0 + fy * g.dilation_height;
+        if (iy < 0 || iy >= g.input_height) {
+          std::memset(dst, zp, static_cast<std::size_t>(kw * fic));
+          continue;
+        }
+        const int8_t* row = image + iy * g.input_width * in_c;
+        if (contiguous_rows) {
+          // Taps fx in [lo, hi) are inside: x0 + fx in [0, input_width).
+          const int64_t lo = std::min(kw, std::max<int64_t>(0, -x0));
+          const int64_t hi = std::max(lo, std::min(kw, g.input_width - x0));
+          if (lo > 0) std::memset(dst, zp, static_cast<std::size_t>(lo * fic));
+          if (hi > lo) std::memcpy(dst + lo * fic, row + (x0 + lo) * in_c, static_cast<std::size_t>((hi - lo) * fic));
+          if (hi < kw) std::memset(dst + hi * fic, zp, static_cast<std::size_t>((kw - hi) * fic));
+        } else {
+          for (int64_t fx = 0; fx < kw; ++fx) {
+            const int64_t ix = x0 + fx * g.dilation_width;
+            if (ix < 0 || ix >= g.input_width) {
+              std::memset(dst + fx * fic, zp, static_cast<std::size_t>(fic));
+            } else {
+              std::memcpy(dst + fx * fic, row + ix * in_c, static_cast<std::size_t>(fic));
+            }
+          }
+        }
+      }
+      a += c.k_;
+      if (++ox == g.output_width) {
+        ox = 0;
+        if (++oy == g.output_height) {
+          oy = 0;
+          ++b;
+        }
+      }
+    }
+  }
+
+  static void run(const PreparedConv2D& c, const int8_t* input, int8_t* output, const ConvOptions& o) {
+    const ConvGeometry& g = c.params_.geometry;
+    const int64_t rows = g.batches * g.output_height * g.output_width;
+    const int64_t groups = c.params_.groups, out_c = g.output_channels;
+    if (rows == 0) return;
+    gemm::GemmOptions go;
+    go.isa = o.isa;
+    go.output_stride = out_c;
+    go.parallel_for = o.parallel_for;
+    if (c.direct_) {
+      go.input_stride = g.input_channels;
+      for (int64_t grp = 0; grp < groups; ++grp) {
+        gemm::fully_connected(c.packed_[static_cast<std::size_t>(grp)], input + grp * c.k_, rows,
+                              output + grp * c.n_, go);
+      }
+      return;
+    }
+    int8_t* a = o.scratch != nullptr ? o.scratch : c.scratch_.data();
+    go.input_stride = c.k_;
+    for (int64_t m0 = 0; m0 < rows; m0 += c.block_rows_) {
+      const int64_t mb = std::min(c.block_rows_, rows - m0);
+      for (int64_t grp = 0; grp < groups; ++grp) {
+        im2col(c, input, grp, m0, mb, a);
+        gemm::fully_connected(c.packed_[static_cast<std::size_t>(grp)], a, mb, output + m0 * out_c + grp * c.n_, go);
+      }
+    }
+  }
+};
+
+// output [batches, out_h, out_w, out_c] = reference::conv2d(params, input, weights, bias) for the
+// prepared layer. input [batches, in_h, in_w, in_c]. No allocation; see the header on scratch.
+inline void conv2d(const PreparedConv2D& conv, const int8_t* input, int8_t* output,
+                   const ConvOptions& options = ConvOptions()) {
+  PTQ_DCHECK(!conv.params().multipliers.empty(), "conv2d: not prepared");
+  ConvRunner::run(conv, input, output, options);
+}
+
+inline void conv2d(const PreparedConv2D& conv, const int8_t* input, int8_t* output, Isa isa) {
+  ConvOptions o;
+  o.isa = isa;
+  ConvRunner::run(conv, input, output, o);
+}
+
+PTQ_NAMESPACE_END

@@ -1,0 +1,92 @@
+// x86/hybrid-inl.hpp: the float ends of the hybrid (dynamic-range) kernels, written once over a
+// level's vector primitives: per-row min/max, the per-row quantizers' element loops, and the fully
+// connected epilogue.
+//
+// NO include guard: re-included by hybrid_sse41.hpp and hybrid_avx2.hpp inside the level's
+// namespace and target region, after the primitives (VF, VI, kLanes, loadu_f, opaque_f, ...) are
+// declared there.
+//
+// Each loop is the reference's expression (reference/hybrid.hpp) evaluated lane by lane in the
+// same order, with each float operation rounded on its own: the product in `a + x * b` goes through
+// an empty asm barrier (opaque_f) so that no compiler contracts it into an FMA, whatever
+// -ffp-contract the including TU uses. Rounding is TfLiteRound (half away from zero), after
+// NaN -> the row's zero point and the clamp, exactly as reference::detail::round_to_int_clamped
+// orders them. Tails run the scalar twins of hybrid_row.hpp, which are the same arithmetic.
+
+// min and max of x[0, n), n >= 1, finite values (signed zeros may come out either way; the
+// quantizers' min(0, lo) / max(0, hi) and |.| make that irrelevant).
+inline void hybrid_minmax(const float* x, int64_t n, float* lo, float* hi) {
+  int64_t i = 0;
+  float l = x[0], h = x[0];
+  if (n >= kLanes) {
+    VF vl0 = loadu_f(x), vh0 = vl0, vl1 = vl0, vh1 = vl0;
+    for (; i + 2 * kLanes <= n; i += 2 * kLanes) {
+      const VF a = loadu_f(x + i), b = loadu_f(x + i + kLanes);
+      vl0 = min_f(vl0, a);
+      vh0 = max_f(vh0, a);
+      vl1 = min_f(vl1, b);
+      vh1 = max_f(vh1, b);
+    }
+    for (; i + kLanes <= n; i += kLanes) {
+      const VF a = loadu_f(x + i);
+      vl0 = min_f(vl0, a);
+      vh0 = max_f(vh0, a);
+    }
+    alignas(64) float tl[kLanes], th[kLanes];
+    storeu_f(tl, min_f(vl0, vl1));
+    storeu_f(th, max_f(vh0, vh1));
+    for (int64_t j = 0; j < kLanes; ++j) {
+      l = tl[j] < l ? tl[j] : l;
+      h = th[j] > h ? th[j] : h;
+    }
+  }
+  for (; i < n; ++i) {
+    l = x[i] < l ? x[i] : l;
+    h = x[i] > h ? x[i] : h;
+  }
+  *lo = l;
+  *hi = h;
+}
+
+// q[i] = round_to_int_clamped(zp + x[i] * inv, lo, hi, nan_value = zp) for i < n: the asymmetric
+// quantizer with (lo, hi) = (-128, 127); the symmetric one is zp = 0, (lo, hi) = (-127, 127).
+inline void hybrid_quantize(const float* x, int64_t n, float inv, int32_t zero_point, float lo, float hi,
+                            int8_t* q) {
+  const VF vinv = set1_f(inv), vzp = set1_f(static_cast<float>(zero_point));
+  const VF vlo = set1_f(lo), vhi = set1_f(hi);
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    VF v = add_f(vzp, opaque_f(mul_f(loadu_f(x + i), vinv)));
+    v = min_f(max_f(nan_to_f(v, vzp), vlo), vhi);
+    store_narrow_i8(q + i, cvt_f_i(round_half_away(v)));
+  }
+  ::ptq::hybrid_detail::hybrid_quantize_scalar(x + i, n - i, inv, zero_point, lo, hi, q + i);
+}
+
+// One output row of the hybrid fully connected (reference::hybrid_fully_connected_prequantized):
+//   dot    = acc[n] - row_sums[n] * zp                      int32, wrapping
+//   out[n] = act(init[n] + float(dot) * (row_scale * w_scales[n]))
+// The activations are std::max(a, b) = (a < b) ? b : a and std::min(a, b) = (b < a) ? b : a, as
+// max_f / min_f with the operands in the order that returns the same lane on ties, signed zeros
+// and NaN.
+inline void hybrid_fc_epilogue(int64_t n, const int32_t* acc, const int32_t* row_sums, int32_t zp, float row_scale,
+                               const float* w_scales, const float* init, FusedActivation act, float* out) {
+  const VI vzp = set1_i32(zp);
+  const VF vrs = set1_f(row_scale), zero = set1_f(0.0f);
+  const VF six = set1_f(6.0f), one = set1_f(1.0f), minus_one = set1_f(-1.0f);
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    const VI dot = sub_i32(loadu_i(acc + i), mullo_i32(loadu_i(row_sums + i), vzp));
+    const VF scale = mul_f(vrs, loadu_f(w_scales + i));
+    VF v = add_f(loadu_f(init + i), opaque_f(mul_f(cvt_i_f(dot), scale)));
+    switch (act) {
+      case FusedActivation::kNone: break;
+      case FusedActivation::kRelu: v = max_f(v, zero); break;                           // max(0, v)
+      case FusedActivation::kRelu6: v = max_f(min_f(six, v), zero); break;              // max(0, min(v, 6))
+      case FusedActivation::kReluN1To1: v = max_f(min_f(one, v), minus_one); break;     // max(-1, min(v, 1))
+    }
+    storeu_f(out + i, v);
+  }
+  ::ptq::hybrid_detail::hybrid_fc_epilogue_scalar(n - i, acc + i, row_sums + i, zp, row_scale, w_scales + i,
+                                                  init + i, act, out + i);
+}
