@@ -35,7 +35,7 @@ constexpr bool kSanitized = false;
 // gives their own kernel (conv2d_variant is gemm_variant).
 uint32_t conv_family() {
   uint32_t m = ptq_test::isa_mask({Isa::kScalar, Isa::kSse41, Isa::kAvx2});
-  for (Isa i : {Isa::kAvxVnni, Isa::kAvx512, Isa::kAvx512Vnni})
+  for (Isa i : {Isa::kAvxVnni, Isa::kAvx512, Isa::kAvx512Vnni, Isa::kNeon, Isa::kNeonDot})
     if (ptq::conv2d_variant(i) == i) m |= ptq::isa_bit(i);
   return m;
 }
@@ -243,14 +243,26 @@ TEST_CASE("conv2d: random geometries") {
   const int rounds = kSanitized ? 15 : 80;
   ptq_test::for_each_isa(kConvFamily, ptq::conv2d_variant, [&](Isa isa) {
     for (int i = 0; i < rounds; ++i) {
-      const int64_t g = 1 + rng() % 3;
-      ConvTester().input(1 + rng() % 12, 1 + rng() % 12, g * (1 + rng() % 20)).output_channels(g * (1 + rng() % 20))
-          .groups(g).filter(1 + rng() % 4, 1 + rng() % 4).stride(1 + rng() % 2, 1 + rng() % 3)
-          .dilation(1 + rng() % 2, 1 + rng() % 2).padding((rng() & 1) ? Padding::kSame : Padding::kValid)
-          .batches(1 + rng() % 2).input_zero_point(static_cast<int32_t>(rng() % 256) - 128)
-          .output_zero_point(static_cast<int32_t>(rng() % 256) - 128).per_channel(rng() & 1)
-          .rounding((rng() & 1) ? RoundingMode::kSingle : RoundingMode::kDouble).gain(0.3 + (rng() % 100) / 50.0)
-          .seed(rng()).test(isa);
+      // One draw per statement: the order in which function arguments are evaluated is unspecified
+      // (GCC on x86 and on AArch64 differ), and the shapes must be the same on every platform.
+      auto draw = [&](uint32_t n) { return static_cast<int64_t>(rng() % n); };
+      const int64_t g = 1 + draw(3);
+      const int64_t in_h = 1 + draw(12), in_w = 1 + draw(12), in_c = g * (1 + draw(20));
+      const int64_t out_c = g * (1 + draw(20));
+      const int64_t kh = 1 + draw(4), kw = 1 + draw(4), sh = 1 + draw(2), sw = 1 + draw(3);
+      const int64_t dh = 1 + draw(2), dw = 1 + draw(2);
+      const Padding padding = draw(2) ? Padding::kSame : Padding::kValid;
+      const int64_t batches = 1 + draw(2);
+      // Output zero points stay central here (extreme ones have their own test): a small output
+      // near one end of the range would be all saturated and prove nothing.
+      const auto x_zp = static_cast<int32_t>(draw(256) - 128), y_zp = static_cast<int32_t>(draw(129) - 64);
+      const bool per_channel = draw(2) != 0;
+      const RoundingMode rounding = draw(2) ? RoundingMode::kSingle : RoundingMode::kDouble;
+      const double gain = 0.3 + static_cast<double>(draw(100)) / 50.0;
+      const auto seed = static_cast<uint32_t>(rng());
+      ConvTester().input(in_h, in_w, in_c).output_channels(out_c).groups(g).filter(kh, kw).stride(sh, sw)
+          .dilation(dh, dw).padding(padding).batches(batches).input_zero_point(x_zp).output_zero_point(y_zp)
+          .per_channel(per_channel).rounding(rounding).gain(gain).seed(seed).test(isa);
     }
   });
 }

@@ -190,13 +190,23 @@ TEST_CASE("depthwise_conv2d: random geometries") {
   const int rounds = kSanitized ? 20 : 120;
   ptq_test::for_each_isa(kDepthwiseFamily, ptq::depthwise_variant, [&](Isa isa) {
     for (int i = 0; i < rounds; ++i) {
-      DepthwiseTester().input(1 + rng() % 12, 1 + rng() % 12, 1 + rng() % 40).depth_multiplier(1 + rng() % 3)
-          .filter(1 + rng() % 5, 1 + rng() % 5).stride(1 + rng() % 2, 1 + rng() % 3)
-          .dilation(1 + rng() % 2, 1 + rng() % 2).padding((rng() & 1) ? Padding::kSame : Padding::kValid)
-          .batches(1 + rng() % 2).input_zero_point(static_cast<int32_t>(rng() % 256) - 128)
-          .output_zero_point(static_cast<int32_t>(rng() % 256) - 128).per_channel(rng() & 1)
-          .rounding((rng() & 1) ? RoundingMode::kSingle : RoundingMode::kDouble).gain(0.3 + (rng() % 100) / 50.0)
-          .seed(rng()).test(isa);
+      // One draw per statement: function arguments are evaluated in an unspecified order (GCC on
+      // x86 and on AArch64 differ), and the shapes must be the same on every platform.
+      auto draw = [&](uint32_t n) { return static_cast<int64_t>(rng() % n); };
+      const int64_t in_h = 1 + draw(12), in_w = 1 + draw(12), in_c = 1 + draw(40);
+      const int64_t multiplier = 1 + draw(3);
+      const int64_t kh = 1 + draw(5), kw = 1 + draw(5), sh = 1 + draw(2), sw = 1 + draw(3);
+      const int64_t dh = 1 + draw(2), dw = 1 + draw(2);
+      const Padding padding = draw(2) ? Padding::kSame : Padding::kValid;
+      const int64_t batches = 1 + draw(2);
+      const auto x_zp = static_cast<int32_t>(draw(256) - 128), y_zp = static_cast<int32_t>(draw(256) - 128);
+      const bool per_channel = draw(2) != 0;
+      const RoundingMode rounding = draw(2) ? RoundingMode::kSingle : RoundingMode::kDouble;
+      const double gain = 0.3 + static_cast<double>(draw(100)) / 50.0;
+      const auto seed = static_cast<uint32_t>(rng());
+      DepthwiseTester().input(in_h, in_w, in_c).depth_multiplier(multiplier).filter(kh, kw).stride(sh, sw)
+          .dilation(dh, dw).padding(padding).batches(batches).input_zero_point(x_zp).output_zero_point(y_zp)
+          .per_channel(per_channel).rounding(rounding).gain(gain).seed(seed).test(isa);
     }
   });
 }
