@@ -252,3 +252,97 @@ int main(int argc, char** argv) {
   benchmark::Shutdown();
   return 0;
 }
+
+// ---- Threads: ptq on ptq::ThreadPool (kernels/thread_pool.hpp) ----------------------------------
+// gemm/ptq_threads/<T>/<level>/MxKxN: the level ptq selects on this CPU, with a pool of T threads
+// (the caller included), wall-clock time (UseRealTime), so that the 1-thread rows above and these
+// show the scaling. Registered from a static initializer, before main() runs.
+#include "ptq/kernels/thread_pool.hpp"
+
+namespace {
+
+void bm_ptq_threads(benchmark::State& state, Shape shape, int threads) {
+  const ptq::Isa isa = ptq::selected_isa();
+  const Problem pr(shape);
+  const ptq::FullyConnectedParams p = pr.params();
+  const ptq::gemm::PackedWeights packed =
+      ptq::gemm::pack_weights(p, pr.w.data(), pr.bias.data(), ptq::gemm::preferred_layout(isa));
+  std::vector<int8_t> y(static_cast<std::size_t>(shape.m * shape.n));
+  ptq::ThreadPool pool(threads);
+  ptq::gemm::GemmOptions o;
+  o.isa = isa;
+  o.parallel_for = pool.parallel_for();
+  for (auto _ : state) {
+    ptq::gemm::fully_connected(packed, pr.x.data(), shape.m, y.data(), o);
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetLabel(ptq::gemm::microkernel_for(packed.layout(), isa)->name);
+  set_ops(state, shape);
+}
+
+const bool kThreadBenchesRegistered = [] {
+  const std::string level = ptq::isa_name(ptq::selected_isa());
+  for (const Shape& s : {Shape{64, 1024, 1024}, Shape{1024, 1024, 1024}}) {
+    for (int threads : {1, 2}) {
+      benchmark::RegisterBenchmark(("gemm/ptq_threads/" + std::to_string(threads) + "/" + level + "/" +
+                                    shape_name(s)).c_str(),
+                                   bm_ptq_threads, s, threads)
+          ->UseRealTime();
+    }
+  }
+  return true;
+}();
+
+}  // namespace
+
+// ---- uint8 legacy path (kernels/gemm/uint8.hpp) -------------------------------------------------
+// gemm/ptq_u8/<weights>/<level>/MxKxN, one thread: "narrow" weights (w - w_zp in [-127, 127]: the
+// int8 kernels, no row term) and "full" weights (0 and 255 present: the kernels exact for -128,
+// vpmaddwd on AVX2), against the int8 rows above.
+#include "ptq/kernels/gemm/uint8.hpp"
+
+namespace {
+
+void bm_ptq_u8(benchmark::State& state, Shape shape, bool full_range) {
+  const ptq::Isa isa = ptq::selected_isa();
+  std::mt19937 rng(42);
+  std::vector<uint8_t> x(static_cast<std::size_t>(shape.m * shape.k)), w(static_cast<std::size_t>(shape.n * shape.k));
+  std::vector<int32_t> bias(static_cast<std::size_t>(shape.n));
+  for (auto& v : x) v = static_cast<uint8_t>(rng() % 256);
+  for (auto& v : w) v = static_cast<uint8_t>(full_range ? rng() % 256 : 1 + rng() % 255);  // narrow: [1, 255]
+  for (auto& v : bias) v = static_cast<int32_t>(rng() % 20001) - 10000;
+  ptq::FullyConnectedParams p;
+  p.batches = shape.m;
+  p.input_depth = shape.k;
+  p.output_depth = shape.n;
+  p.input_zero_point = 120;
+  p.weights_zero_point = 128;
+  p.output_zero_point = 130;
+  p.activation_min = 0;
+  p.activation_max = 255;
+  p.multipliers = {ptq::quantize_multiplier(1e-4)};
+  const ptq::gemm::PackedWeightsU8 packed = ptq::gemm::pack_weights_u8(p, w.data(), bias.data(), isa);
+  std::vector<uint8_t> y(static_cast<std::size_t>(shape.m * shape.n));
+  for (auto _ : state) {
+    ptq::gemm::fully_connected(packed, x.data(), shape.m, y.data(), isa);
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetLabel(ptq::gemm::microkernel_for(packed, isa)->name);
+  set_ops(state, shape);
+}
+
+const bool kU8BenchesRegistered = [] {
+  const std::string level = ptq::isa_name(ptq::selected_isa());
+  for (const Shape& s : {Shape{1, 1024, 1024}, Shape{64, 1024, 1024}, Shape{1024, 1024, 1024}}) {
+    for (bool full : {false, true}) {
+      benchmark::RegisterBenchmark(("gemm/ptq_u8/" + std::string(full ? "full" : "narrow") + "/" + level + "/" +
+                                    shape_name(s)).c_str(),
+                                   bm_ptq_u8, s, full);
+    }
+  }
+  return true;
+}();
+
+}  // namespace

@@ -33,6 +33,8 @@
 #include "ptq/kernels/quantize.hpp"
 #include "ptq/kernels/float16.hpp"
 #include "ptq/kernels/gemm/gemm.hpp"
+#include "ptq/kernels/gemm/uint8.hpp"
+#include "ptq/kernels/thread_pool.hpp"
 #include "ptq/kernels/conv.hpp"
 #include "ptq/kernels/depthwise.hpp"
 #include "ptq/kernels/hybrid.hpp"

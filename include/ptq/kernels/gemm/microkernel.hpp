@@ -42,6 +42,9 @@ struct Microkernel {
   PackLayout layout{};
   // The kernel multiplies x + 128 (u8) by the weights and needs PackedWeights::bias_u8() (VNNI).
   bool u8_activations = false;
+  // Exact for weights equal to -128 too (no vpsignb sign trick): scalar, vpmaddwd, vpdpbusd. The
+  // uint8 path (gemm/uint8.hpp) needs it when a layer's weights span all 256 uint8 values.
+  bool exact_weight_min = false;
   TileFn tiles[kMaxMr] = {};  // tiles[m - 1] computes m rows, m in [1, mr]
   OutputFn output = nullptr;
 };

@@ -55,6 +55,7 @@ constexpr Microkernel make_microkernel(const char* name) {
   Microkernel k;
   k.name = name;
   k.isa = Isa::kScalar;
+  k.exact_weight_min = true;
   k.mr = MR;
   k.layout = PackLayout{NR, KR};
   k.tiles[0] = &s8s8_s32_tile<1, NR, KR>;

@@ -100,6 +100,14 @@ struct PackedView {
   RoundingMode rounding = kDefaultRounding;
 };
 
+class PackedWeights;
+namespace detail {
+// pack_weights without the value checks: weights may hold -128 (the uint8 path, gemm/uint8.hpp,
+// which runs such packings only on kernels with Microkernel::exact_weight_min).
+inline PackedWeights pack_weights_any(const FullyConnectedParams& p, const int8_t* weights,
+                                      const int32_t* bias, PackLayout layout);
+}  // namespace detail
+
 // Weights, bias and output-stage parameters of one fully connected layer, packed for PackLayout.
 // Built once by pack_weights(); immutable afterwards and safe to share between threads.
 class PackedWeights {
@@ -149,8 +157,8 @@ class PackedWeights {
   bool per_channel() const { return per_channel_; }
 
  private:
-  friend PackedWeights pack_weights(const FullyConnectedParams&, const int8_t*, const int32_t*,
-                                    PackLayout);
+  friend PackedWeights detail::pack_weights_any(const FullyConnectedParams&, const int8_t*,
+                                                const int32_t*, PackLayout);
   const int32_t* ints() const { return static_cast<const int32_t*>(ints_.get()); }
 
   PackLayout layout_{};
@@ -192,9 +200,12 @@ inline Status validate(const FullyConnectedParams& p, const int8_t* weights) {
 
 // Packs weights [N, K] (row-major, TFLite's filter layout) and bias [N] (or null) for `layout`.
 // Preconditions (checked in debug builds): validate(p, weights) is ok. p.batches is ignored.
+// (Defined below detail::pack_weights_any, which does the work.)
 inline PackedWeights pack_weights(const FullyConnectedParams& p, const int8_t* weights,
-                                  const int32_t* bias, PackLayout layout = kDefaultPackLayout) {
-  PTQ_DCHECK(validate(p, weights).ok(), "gemm::pack_weights: invalid parameters (call validate())");
+                                  const int32_t* bias, PackLayout layout = kDefaultPackLayout);
+
+inline PackedWeights detail::pack_weights_any(const FullyConnectedParams& p, const int8_t* weights,
+                                              const int32_t* bias, PackLayout layout) {
   PTQ_DCHECK(layout.nr > 0 && layout.kr > 0, "gemm::pack_weights: empty layout");
   PackedWeights out;
   out.layout_ = layout;
@@ -224,9 +235,8 @@ inline PackedWeights pack_weights(const FullyConnectedParams& p, const int8_t* w
     const int8_t* src = weights + col * k;
     int32_t sum = 0;
     for (int64_t kk = 0; kk < k; ++kk) {
-      PTQ_DCHECK(src[kk] != -128, "gemm::pack_weights: weight -128 (weights are in [-127, 127])");
       dst[((kk / kr) * nr + j) * kr + kk % kr] = src[kk];
-      sum += src[kk];  // |sum| <= 127 * K: exact for K < 2^24
+      sum += src[kk];  // |sum| <= 128 * K: exact for K < 2^24
     }
     const int32_t b = bias != nullptr ? bias[col] : 0;
     // Wrapping int32 arithmetic, like the reference's accumulator.
@@ -239,6 +249,12 @@ inline PackedWeights pack_weights(const FullyConnectedParams& p, const int8_t* w
     ints[3 * out.n_pad_ + col] = m.shift;
   }
   return out;
+}
+
+inline PackedWeights pack_weights(const FullyConnectedParams& p, const int8_t* weights,
+                                  const int32_t* bias, PackLayout layout) {
+  PTQ_DCHECK(validate(p, weights).ok(), "gemm::pack_weights: invalid parameters (call validate())");
+  return detail::pack_weights_any(p, weights, bias, layout);
 }
 
 }  // namespace gemm

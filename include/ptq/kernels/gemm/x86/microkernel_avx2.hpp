@@ -217,6 +217,7 @@ inline constexpr Microkernel kS8S8_4x64c4_maddubs = [] {
 inline constexpr Microkernel kS8S8_3x8c8_maddwd = [] {
   Microkernel k;
   k.name = "s8s8_s32_3x8c8__avx2_maddwd";
+  k.exact_weight_min = true;  // int16 products: -128 * -128 fits
   k.isa = Isa::kAvx2;
   k.mr = 3;
   k.layout = PackLayout{8, 8};

@@ -128,6 +128,7 @@ inline constexpr Microkernel kS8S8_6x16c4_dpbusd = [] {
   k.mr = 6;
   k.layout = PackLayout{16, 4};
   k.u8_activations = true;
+  k.exact_weight_min = true;
   k.tiles[0] = &x86::avxvnni::s8s8_s32_6x16c4_dpbusd<1>;
   k.tiles[1] = &x86::avxvnni::s8s8_s32_6x16c4_dpbusd<2>;
   k.tiles[2] = &x86::avxvnni::s8s8_s32_6x16c4_dpbusd<3>;
