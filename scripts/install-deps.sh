@@ -4,7 +4,8 @@
 #   scripts/install-deps.sh          compiler, CMake, Ninja, pkg-config, xsimd, doctest, Google Benchmark,
 #                                    and the CPU emulator the tests use to run AVX-512 / VNNI kernels on
 #                                    machines without them (bochscpu-python from PyPI, in a venv under
-#                                    ~/.cache/ptq/emu-venv; test tooling only, never a library dependency)
+#                                    ~/.cache/ptq/emu-venv; test tooling only, never a library dependency),
+#                                    and the AArch64 cross compiler + QEMU user mode (test cross.aarch64)
 #   scripts/install-deps.sh --bench  ... and the peers the benchmarks compare against
 #                                    (oneDNN, XNNPACK, OpenBLAS)
 #   scripts/install-deps.sh --no-emu ... without the emulator (its test then reports itself skipped)
@@ -12,13 +13,14 @@
 # Runs apt-get directly as root, through sudo otherwise. Non-interactive: safe in CI without stdin.
 set -euo pipefail
 
-packages=(g++ cmake ninja-build pkg-config libxsimd-dev doctest-dev libbenchmark-dev python3 python3-venv)
+packages=(g++ cmake ninja-build pkg-config libxsimd-dev doctest-dev libbenchmark-dev python3 python3-venv
+          g++-aarch64-linux-gnu qemu-user)
 emu_requirement="bochscpu-python==0.4.0"
 emu_venv="${HOME}/.cache/ptq/emu-venv"
 bench_packages=(libdnnl-dev libxnnpack-dev libopenblas-dev)
 
 usage() {
-  sed -n '2,8s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+  sed -n '2,11s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
 }
 
 with_bench=0

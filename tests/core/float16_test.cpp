@@ -46,13 +46,21 @@ constexpr uint32_t kSanitizedShrink = 1;
 #endif
 
 // ---- oracle (a): _Float16 ----------------------------------------------------------------------
-#if defined(__FLT16_MAX__)
+// GCC before 13 defines __FLT16_MAX__ on AArch64 but accepts _Float16 only in C, not in C++; there
+// the oracle is __fp16 (IEEE binary16 on AArch64), converted by the FPU's fcvt instead of libgcc.
+#if defined(__aarch64__) && defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
 #define PTQ_TEST_HAVE_FLOAT16_TYPE 1
+using OracleHalf = __fp16;
+#elif defined(__FLT16_MAX__)
+#define PTQ_TEST_HAVE_FLOAT16_TYPE 1
+using OracleHalf = _Float16;
+#endif
+#if PTQ_TEST_HAVE_FLOAT16_TYPE
 // noinline + volatile keep the conversion a run-time libgcc call rather than something the
 // optimiser could rewrite.
 PTQ_NOINLINE uint16_t oracle_soft_float_to_half(float x) {
   volatile float vx = x;
-  const _Float16 h = static_cast<_Float16>(vx);
+  const OracleHalf h = static_cast<OracleHalf>(vx);
   uint16_t u = 0;
   std::memcpy(&u, &h, sizeof u);
   return u;
@@ -60,7 +68,7 @@ PTQ_NOINLINE uint16_t oracle_soft_float_to_half(float x) {
 PTQ_NOINLINE uint32_t oracle_soft_half_to_float(uint16_t u) {
   volatile uint16_t vu = u;
   const uint16_t copy = vu;
-  _Float16 h;
+  OracleHalf h;
   std::memcpy(&h, &copy, sizeof h);
   return bits_of(static_cast<float>(h));
 }

@@ -31,7 +31,8 @@ constexpr bool kSanitized = false;
 #endif
 
 const uint32_t kGemmFamily = ptq_test::isa_mask(
-    {Isa::kScalar, Isa::kSse41, Isa::kAvx2, Isa::kAvxVnni, Isa::kAvx512, Isa::kAvx512Vnni});
+    {Isa::kScalar, Isa::kSse41, Isa::kAvx2, Isa::kAvxVnni, Isa::kAvx512, Isa::kAvx512Vnni, Isa::kNeon,
+     Isa::kNeonDot});
 
 enum class Values {
   kUniform,  // x in [-128, 127], w in [-127, 127]

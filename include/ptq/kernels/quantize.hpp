@@ -127,8 +127,8 @@ void quantize_per_axis(const float* x, T* q, const Shape& shape, const PerAxisQu
   const AxisSplit s = split_at_axis(shape, p.axis);
   const Isa v = quantize_variant(best_runnable_isa_within(isa));
   if (s.inner == 1 && v != Isa::kScalar && v != Isa::kGeneric) {
-    const auto rows = static_cast<std::size_t>(s.outer), channels = static_cast<std::size_t>(s.channels);
 #if PTQ_ARCH_X86
+    const auto rows = static_cast<std::size_t>(s.outer), channels = static_cast<std::size_t>(s.channels);
     if (v == Isa::kAvx512) return x86::avx512::quantize_rows<T>(x, q, rows, channels, p.scales.data(), p.zero_points.data());
     if (v == Isa::kAvx2) return x86::avx2::quantize_rows<T>(x, q, rows, channels, p.scales.data(), p.zero_points.data());
     if (v == Isa::kSse41) return x86::sse41::quantize_rows<T>(x, q, rows, channels, p.scales.data(), p.zero_points.data());
@@ -146,8 +146,8 @@ void dequantize_per_axis(const T* q, float* x, const Shape& shape, const PerAxis
   const AxisSplit s = split_at_axis(shape, p.axis);
   const Isa v = dequantize_variant(best_runnable_isa_within(isa));
   if (s.inner == 1 && v != Isa::kScalar && v != Isa::kGeneric) {
-    const auto rows = static_cast<std::size_t>(s.outer), channels = static_cast<std::size_t>(s.channels);
 #if PTQ_ARCH_X86
+    const auto rows = static_cast<std::size_t>(s.outer), channels = static_cast<std::size_t>(s.channels);
     if (v == Isa::kAvx512) return x86::avx512::dequantize_rows<T>(q, x, rows, channels, p.scales.data(), p.zero_points.data());
     if (v == Isa::kAvx2) return x86::avx2::dequantize_rows<T>(q, x, rows, channels, p.scales.data(), p.zero_points.data());
     if (v == Isa::kSse41) return x86::sse41::dequantize_rows<T>(q, x, rows, channels, p.scales.data(), p.zero_points.data());

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "ptq/core/config.hpp"
+#include "ptq/simd/arm/target_region.hpp"
 
 #if PTQ_ARCH_X86
 #include <cpuid.h>
@@ -204,7 +205,7 @@ inline uint32_t detected_isas() {
 }
 
 // Levels this build has kernels for. On x86 with GCC or clang every x86 level is compiled through
-// target attributes, whatever the TU's -m flags.
+// target attributes, whatever the TU's -m flags; on AArch64 likewise NEON and the dot product.
 constexpr uint32_t compiled_isas() {
   uint32_t mask = isa_bit(Isa::kScalar);
 #if defined(__SSE2__) || defined(__ARM_NEON) || defined(__aarch64__)
@@ -217,7 +218,7 @@ constexpr uint32_t compiled_isas() {
 #if defined(__aarch64__)
   mask |= isa_bit(Isa::kNeon);
 #endif
-#if defined(__aarch64__) && defined(__ARM_FEATURE_DOTPROD)
+#if PTQ_ARM_HAVE_NEONDOT  // through a target region (simd/arm/target_region.hpp), whatever -march
   mask |= isa_bit(Isa::kNeonDot);
 #endif
   return mask;

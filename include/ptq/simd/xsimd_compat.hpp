@@ -8,6 +8,8 @@
 
 #include <xsimd/xsimd.hpp>
 
+#include <type_traits>
+
 #include "ptq/core/config.hpp"
 
 PTQ_NAMESPACE_BEGIN
@@ -35,6 +37,19 @@ PTQ_INLINE void store_convert(To* p, const Batch<T, Arch>& v) {
 template <class To, class T, class Arch>
 PTQ_INLINE Batch<To, Arch> convert(const Batch<T, Arch>& v) {
   return xsimd::batch_cast<To>(v);
+}
+
+// a / b, correctly rounded (IEEE division). xsimd 8.1 divides float batches on NEON64 by a
+// reciprocal estimate refined by two Newton steps (xsimd_neon.hpp; neon64 overrides only double),
+// which is off by an ulp for some quotients: quantize's round() then lands on the other side of a tie.
+template <class Arch>
+PTQ_INLINE Batch<float, Arch> div(const Batch<float, Arch>& a, const Batch<float, Arch>& b) {
+#if defined(__aarch64__)
+  if constexpr (std::is_same<Arch, xsimd::neon64>::value) {
+    return Batch<float, Arch>(vdivq_f32(a, b));
+  }
+#endif
+  return a / b;
 }
 
 template <class T, class Arch>

@@ -45,12 +45,21 @@
 #include "ptq/kernels/gemm/x86/microkernel_avxvnni.hpp"
 #include "ptq/kernels/gemm/x86/microkernel_sse41.hpp"
 #endif
+#if defined(__aarch64__)
+#include "ptq/kernels/gemm/arm/microkernel_neon.hpp"
+#include "ptq/kernels/gemm/arm/microkernel_neondot.hpp"
+#define PTQ_GEMM_HAVE_NEON 1
+#define PTQ_GEMM_HAVE_NEONDOT PTQ_ARM_HAVE_NEONDOT
+#else
+#define PTQ_GEMM_HAVE_NEON 0
+#define PTQ_GEMM_HAVE_NEONDOT 0
+#endif
 
 PTQ_NAMESPACE_BEGIN
 namespace gemm {
 
 // The level whose kernel runs for a requested level (on its preferred_layout): every x86 level
-// has its own; other levels use the scalar one.
+// has its own, and so do the AArch64 levels (NEON, NEON dot product); others use the scalar one.
 constexpr Isa gemm_variant(Isa isa) {
   switch (isa) {
     case Isa::kAvx512Vnni: return PTQ_ARCH_X86 ? Isa::kAvx512Vnni : Isa::kScalar;
@@ -58,6 +67,8 @@ constexpr Isa gemm_variant(Isa isa) {
     case Isa::kAvxVnni: return PTQ_ARCH_X86 ? Isa::kAvxVnni : Isa::kScalar;
     case Isa::kAvx2: return PTQ_ARCH_X86 ? Isa::kAvx2 : Isa::kScalar;
     case Isa::kSse41: return PTQ_ARCH_X86 ? Isa::kSse41 : Isa::kScalar;
+    case Isa::kNeonDot: return PTQ_GEMM_HAVE_NEONDOT ? Isa::kNeonDot : PTQ_GEMM_HAVE_NEON ? Isa::kNeon : Isa::kScalar;
+    case Isa::kNeon: return PTQ_GEMM_HAVE_NEON ? Isa::kNeon : Isa::kScalar;
     default: return Isa::kScalar;
   }
 }
@@ -79,6 +90,12 @@ inline const Microkernel* const* microkernels(std::size_t* count) {
       &avx512vnni::kS8S8_6x64c4_dpbusd, &avx512::kS8S8_4x64c4_maddubs, &avxvnni::kS8S8_6x16c4_dpbusd,
       &avx2::kS8S8_4x16c4_maddubs,      &avx2::kS8S8_3x8c8_maddwd,     &avx2::kS8S8_4x64c4_maddubs,
       &sse41::kS8S8_2x16c4_maddubs,
+#endif
+#if PTQ_GEMM_HAVE_NEONDOT
+      &neondot::kS8S8_4x16c4_sdot,      &neondot::kS8S8_4x64c4_sdot,
+#endif
+#if PTQ_GEMM_HAVE_NEON
+      &neon::kS8S8_2x16c4_smlal,        &neon::kS8S8_2x64c4_smlal,
 #endif
       &scalar::kS8S8_4x16c4, &scalar::kS8S8_3x8c8, &scalar::kS8S8_2x64c4,
   };

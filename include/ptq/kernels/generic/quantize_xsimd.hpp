@@ -30,7 +30,7 @@ void quantize(const float* x, T* q, std::size_t n, QuantParams p) {
   const I zp(p.zero_point);
   std::size_t i = 0;
   for (; i + kLanes <= n; i += kLanes) {
-    F v = F::load_unaligned(x + i) / scale;
+    F v = simd::div(F::load_unaligned(x + i), scale);  // IEEE division on every arch
     v = xsimd::select(xsimd::isnan(v), F(0.0f), v);
     v = xsimd::min(xsimd::max(v, lo), hi);
     const I r = simd::convert<int32_t>(xsimd::round(v)) + zp;
