@@ -216,6 +216,17 @@ void run_panels(const Microkernel& uk, const PackedWeights& pw, const int8_t* in
   run_panels<Out>(uk, pw.view(), input, in_stride, batches, output, out_stride, panel_begin, panel_end);
 }
 
+// Runs task(begin, end) over [0, panels): on the caller's ParallelFor when there is one and more
+// than one panel, else inline. Shared by every GEMM front end (int8, uint8).
+template <class Task>
+void for_panels(const GemmOptions& o, int64_t panels, const Task& task) {
+  if (o.parallel_for != nullptr && *o.parallel_for && panels > 1) {
+    (*o.parallel_for)(panels, PanelTask(task));
+  } else {
+    task(0, panels);
+  }
+}
+
 template <class Out>
 void run(const PackedWeights& pw, const int8_t* input, int64_t batches, Out* output,
          const GemmOptions& o) {
@@ -231,14 +242,9 @@ void run(const PackedWeights& pw, const int8_t* input, int64_t batches, Out* out
   PTQ_DCHECK(in_stride >= pw.input_depth() && out_stride >= pw.output_depth(),
              "gemm::fully_connected: a row stride is shorter than the row");
   const PackedView view = pw.view();
-  auto task = [&](int64_t begin, int64_t end) {
+  for_panels(o, pw.panel_count(), [&](int64_t begin, int64_t end) {
     run_panels<Out>(*uk, view, input, in_stride, batches, output, out_stride, begin, end);
-  };
-  if (o.parallel_for != nullptr && *o.parallel_for && pw.panel_count() > 1) {
-    (*o.parallel_for)(pw.panel_count(), PanelTask(task));
-  } else {
-    task(0, pw.panel_count());
-  }
+  });
 }
 
 }  // namespace detail

@@ -290,15 +290,9 @@ void run_u8(const PackedWeightsU8& pw, const uint8_t* input, int64_t batches, Ou
              "gemm::fully_connected (uint8): a row stride is shorter than the row");
   const PackedView view = pw.packed().view();
   const int32_t row_coeff = pw.row_coefficient(), x_zp = pw.input_zero_point();
-  auto task = [&](int64_t begin, int64_t end) {
+  for_panels(o, pw.packed().panel_count(), [&](int64_t begin, int64_t end) {
     run_panels_u8<Out>(*uk, view, input, in_stride, batches, output, out_stride, row_coeff, x_zp, begin, end);
-  };
-  const int64_t panels = pw.packed().panel_count();
-  if (o.parallel_for != nullptr && *o.parallel_for && panels > 1) {
-    (*o.parallel_for)(panels, PanelTask(task));
-  } else {
-    task(0, panels);
-  }
+  });
 }
 
 }  // namespace detail
