@@ -25,11 +25,7 @@ using ptq::RoundingMode;
 
 namespace {
 
-#if defined(PTQ_TEST_SANITIZED)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
+using ptq_test::kSanitized;
 
 // The GEMM's levels: scalar, SSE4.1, AVX2, and whichever AVX-512 / VNNI levels the GEMM engine
 // gives their own kernel (conv2d_variant is gemm_variant).

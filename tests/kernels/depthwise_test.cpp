@@ -24,11 +24,7 @@ using ptq::RoundingMode;
 
 namespace {
 
-#if defined(PTQ_TEST_SANITIZED)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
+using ptq_test::kSanitized;
 
 const uint32_t kDepthwiseFamily = ptq_test::isa_mask({Isa::kScalar, Isa::kSse41, Isa::kAvx2});
 

@@ -24,11 +24,7 @@ namespace gemm = ptq::gemm;
 
 namespace {
 
-#if defined(PTQ_TEST_SANITIZED)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
+using ptq_test::kSanitized;
 
 const uint32_t kGemmFamily = ptq_test::isa_mask(
     {Isa::kScalar, Isa::kSse41, Isa::kAvx2, Isa::kAvxVnni, Isa::kAvx512, Isa::kAvx512Vnni, Isa::kNeon,

@@ -25,11 +25,7 @@ namespace gemm = ptq::gemm;
 
 namespace {
 
-#if defined(PTQ_TEST_SANITIZED)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
+using ptq_test::kSanitized;
 
 enum class Weights {
   kAroundZeroPoint,  // w in [w_zp - 127, w_zp + 127] & [0, 255]: c = w_zp, no row term

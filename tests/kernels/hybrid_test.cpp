@@ -26,11 +26,7 @@ using ptq::Isa;
 
 namespace {
 
-#if defined(PTQ_TEST_SANITIZED)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
+using ptq_test::kSanitized;
 
 const uint32_t kHybridFamily = ptq_test::isa_mask({Isa::kScalar, Isa::kSse41, Isa::kAvx2});
 

@@ -18,16 +18,13 @@
 #include "ptq/kernels/gemm/gemm.hpp"
 #include "ptq/kernels/reference/fully_connected.hpp"
 #include "ptq/kernels/thread_pool.hpp"
+#include "support/isa_coverage.hpp"
 
 namespace gemm = ptq::gemm;
 
 namespace {
 
-#if defined(PTQ_TEST_SANITIZED)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
+using ptq_test::kSanitized;
 
 struct Layer {
   ptq::FullyConnectedParams p;

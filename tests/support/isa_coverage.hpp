@@ -16,6 +16,13 @@
 
 namespace ptq_test {
 
+// True in sanitized builds (PTQ_SANITIZED=ON defines PTQ_TEST_SANITIZED): tests shrink their sweeps.
+#if defined(PTQ_TEST_SANITIZED)
+inline constexpr bool kSanitized = true;
+#else
+inline constexpr bool kSanitized = false;
+#endif
+
 // `family` lists, independently of the code under test, the levels that have their own kernel in
 // the family; `variant_of` is the family's dispatch map (e.g. ptq::quantize_variant). Each
 // runnable level in `family` must map to itself and be exercised.
