@@ -21,6 +21,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "bench_common.hpp"
 #include "ptq/kernels/conv.hpp"
 #include "ptq/kernels/depthwise.hpp"
 #include "ptq/kernels/hybrid.hpp"
@@ -54,30 +55,20 @@ double conv_macs(const ConvShape& s) {
   return static_cast<double>(s.h * s.w * s.oc * s.k * s.k * (s.depthwise ? 1 : s.c));
 }
 
-void set_ops(benchmark::State& state, double macs) {
-  state.counters["ops"] = benchmark::Counter(2.0 * macs, benchmark::Counter::kIsIterationInvariantRate);
-}
+using ptq_bench::set_ops;
+using ptq_bench::skip_isa;
 
-// One layer's data, identical for every contender.
-struct ConvProblem {
+// One layer's data, identical for every contender (w in ptq's layout: conv OHWI, depthwise
+// [1, KH, KW, C]; weight scales around 0.004).
+struct ConvProblem : ptq_bench::LayerData {
   ConvShape s;
-  std::vector<int8_t> x, w;  // w: ptq's layout (conv OHWI; depthwise [1, KH, KW, C])
-  std::vector<int32_t> bias;
-  std::vector<float> w_scales;
   float x_scale = 0.05f, y_scale = 0.5f;
   int32_t x_zp = 3, y_zp = -2;
 
-  explicit ConvProblem(ConvShape shape) : s(shape) {
-    std::mt19937 rng(42);
-    x.resize(static_cast<std::size_t>(s.h * s.w * s.c));
-    w.resize(static_cast<std::size_t>(s.oc * s.k * s.k * (s.depthwise ? 1 : s.c)));
-    bias.resize(static_cast<std::size_t>(s.oc));
-    w_scales.resize(static_cast<std::size_t>(s.oc));
-    for (auto& v : x) v = static_cast<int8_t>(static_cast<int>(rng() % 256) - 128);
-    for (auto& v : w) v = static_cast<int8_t>(static_cast<int>(rng() % 255) - 127);
-    for (auto& v : bias) v = static_cast<int32_t>(rng() % 20001) - 10000;
-    for (auto& v : w_scales) v = 0.002f + 0.004f * static_cast<float>(rng() % 1000) / 1000.0f;
-  }
+  explicit ConvProblem(ConvShape shape)
+      : LayerData(shape.h * shape.w * shape.c, shape.oc * shape.k * shape.k * (shape.depthwise ? 1 : shape.c),
+                  shape.oc, 0.002f, 0.004f),
+        s(shape) {}
   ptq::ConvGeometry geometry() const {
     return ptq::make_conv_geometry(ptq::Padding::kSame, 1, s.h, s.w, s.c, s.k, s.k, s.oc);
   }
@@ -86,13 +77,6 @@ struct ConvProblem {
   }
 };
 
-bool skip_isa(benchmark::State& state, ptq::Isa isa) {
-  if (!ptq::isa_runnable(isa)) {
-    state.SkipWithError("this CPU does not run this ISA level");
-    return true;
-  }
-  return false;
-}
 
 void bm_ptq_conv(benchmark::State& state, ConvShape shape, ptq::Isa isa, ptq::gemm::PackLayout layout) {
   if (skip_isa(state, isa)) return;
@@ -165,14 +149,7 @@ void bm_onednn_conv(benchmark::State& state, ConvShape shape) {
   const convolution_forward prim(pd);
   const std::unordered_map<int, memory> args = {
       {DNNL_ARG_SRC, src_m}, {DNNL_ARG_WEIGHTS, w_m}, {DNNL_ARG_BIAS, b_m}, {DNNL_ARG_DST, dst_m}};
-  strm.wait();
-  for (auto _ : state) {
-    prim.execute(strm, args);
-    strm.wait();
-  }
-  const char* impl = nullptr;
-  dnnl_primitive_desc_query(pd.get(), dnnl_query_impl_info_str, 0, &impl);
-  state.SetLabel(impl != nullptr ? impl : "");
+  ptq_bench::time_onednn(state, strm, prim, pd, args);
   set_ops(state, conv_macs(shape));
 }
 #endif

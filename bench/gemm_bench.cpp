@@ -21,6 +21,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "bench_common.hpp"
 #include "ptq/kernels/gemm/gemm.hpp"
 
 #if PTQ_BENCH_HAVE_DNNL
@@ -46,27 +47,13 @@ std::string shape_name(const Shape& s) {
   return std::to_string(s.m) + "x" + std::to_string(s.k) + "x" + std::to_string(s.n);
 }
 
-// One layer's data, identical for every contender: x in [-128, 127], w [N, K] in [-127, 127],
-// bias, and per-channel weight scales around 0.01.
-struct Problem {
+// One layer's data, identical for every contender (w is [N, K]; weight scales around 0.01).
+struct Problem : ptq_bench::LayerData {
   Shape s;
-  std::vector<int8_t> x, w;
-  std::vector<int32_t> bias;
-  std::vector<float> w_scales;
   float x_scale = 0.05f, y_scale = 2.0f;
   int32_t x_zp = 3, y_zp = -2;
 
-  explicit Problem(Shape shape) : s(shape) {
-    std::mt19937 rng(42);
-    x.resize(static_cast<std::size_t>(s.m * s.k));
-    w.resize(static_cast<std::size_t>(s.n * s.k));
-    bias.resize(static_cast<std::size_t>(s.n));
-    w_scales.resize(static_cast<std::size_t>(s.n));
-    for (auto& v : x) v = static_cast<int8_t>(static_cast<int>(rng() % 256) - 128);
-    for (auto& v : w) v = static_cast<int8_t>(static_cast<int>(rng() % 255) - 127);
-    for (auto& v : bias) v = static_cast<int32_t>(rng() % 20001) - 10000;
-    for (auto& v : w_scales) v = 0.005f + 0.01f * static_cast<float>(rng() % 1000) / 1000.0f;
-  }
+  explicit Problem(Shape shape) : LayerData(shape.m * shape.k, shape.n * shape.k, shape.n, 0.005f, 0.01f), s(shape) {}
 
   ptq::FullyConnectedParams params() const {
     ptq::FullyConnectedParams p;
@@ -81,16 +68,12 @@ struct Problem {
 };
 
 void set_ops(benchmark::State& state, const Shape& s) {
-  state.counters["ops"] = benchmark::Counter(2.0 * static_cast<double>(s.m * s.n * s.k),
-                                             benchmark::Counter::kIsIterationInvariantRate);
+  ptq_bench::set_ops(state, static_cast<double>(s.m * s.n * s.k));
 }
 
 // ptq with the kernel the front end picks for `isa`, or a named variant.
 void bm_ptq(benchmark::State& state, Shape shape, ptq::Isa isa, const ptq::gemm::Microkernel* kernel) {
-  if (!ptq::isa_runnable(kernel != nullptr ? kernel->isa : isa)) {
-    state.SkipWithError("this CPU does not run this ISA level");
-    return;
-  }
+  if (ptq_bench::skip_isa(state, kernel != nullptr ? kernel->isa : isa)) return;
   const Problem pr(shape);
   const ptq::FullyConnectedParams p = pr.params();
   const ptq::gemm::PackedWeights packed =
@@ -140,14 +123,7 @@ void bm_onednn(benchmark::State& state, Shape shape, dnnl::memory::data_type src
   const matmul prim(pd);
   const std::unordered_map<int, memory> args = {
       {DNNL_ARG_SRC, src_m}, {DNNL_ARG_WEIGHTS, w_m}, {DNNL_ARG_BIAS, b_m}, {DNNL_ARG_DST, dst_m}};
-  strm.wait();
-  for (auto _ : state) {
-    prim.execute(strm, args);
-    strm.wait();
-  }
-  const char* impl = nullptr;
-  dnnl_primitive_desc_query(pd.get(), dnnl_query_impl_info_str, 0, &impl);
-  state.SetLabel(impl != nullptr ? impl : "");
+  ptq_bench::time_onednn(state, strm, prim, pd, args);
   set_ops(state, shape);
 }
 #endif
