@@ -13,6 +13,7 @@
 #include "ptq/core/dtype.hpp"
 #include "ptq/core/fixed_point.hpp"
 #include "ptq/core/float16.hpp"
+#include "ptq/core/nn.hpp"
 #include "ptq/core/qparams.hpp"
 #include "ptq/core/shape.hpp"
 #include "ptq/core/status.hpp"

@@ -53,28 +53,11 @@
 #include "ptq/core/config.hpp"
 #include "ptq/core/dtype.hpp"
 #include "ptq/core/fixed_point.hpp"
+#include "ptq/core/nn.hpp"
 #include "ptq/core/qparams.hpp"
 #include "ptq/core/status.hpp"
 
 PTQ_NAMESPACE_BEGIN
-
-// TfLiteFusedActivation restricted to the clamps that fuse into int8 kernels.
-enum class FusedActivation : uint8_t {
-  kNone = 0,
-  kRelu = 1,        // [0, inf)
-  kRelu6 = 2,       // [0, 6]
-  kReluN1To1 = 3,   // [-1, 1]  (TFLite's kTfLiteActReluN1To1, formerly kTfLiteActRelu1)
-};
-
-inline const char* fused_activation_name(FusedActivation a) {
-  switch (a) {
-    case FusedActivation::kNone: return "none";
-    case FusedActivation::kRelu: return "relu";
-    case FusedActivation::kRelu6: return "relu6";
-    case FusedActivation::kReluN1To1: return "relu_n1_to_1";
-  }
-  return "unknown";
-}
 
 // A clamp range in the quantized domain, inclusive: [min, max].
 struct QuantizedActivationRange {
