@@ -28,3 +28,4 @@ TEST_CASE("registry: op kind numbers are the file format's and are all listed") 
 }
 
 }
+
