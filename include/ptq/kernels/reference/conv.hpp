@@ -212,5 +212,48 @@ inline void conv2d(const Conv2DParams& p, const int8_t* input, const int8_t* wei
   }
 }
 
+// ---- float32 ----------------------------------------------------------------------------------
+// reference_ops::Conv (float): per output, the sum over taps in [fy][fx][ic] order (float
+// additions in that order), then + bias, then the fused activation as
+// ActivationFunctionWithMinMax. Taps outside the image are skipped.
+}  // namespace reference
+
+struct FloatConv2DParams {
+  ConvGeometry geometry;
+  int64_t groups = 1;
+  FusedActivation activation = FusedActivation::kNone;
+};
+
+namespace reference {
+
+inline void conv2d(const FloatConv2DParams& p, const float* input, const float* weights, const float* bias,
+                   float* output) {
+  const ConvGeometry& g = p.geometry;
+  const FloatActivationRange range = calculate_activation_range(p.activation);
+  const int64_t fic = g.input_channels / p.groups, ocg = g.output_channels / p.groups;
+  for (int64_t b = 0; b < g.batches; ++b) {
+    for (int64_t oy = 0; oy < g.output_height; ++oy) {
+      for (int64_t ox = 0; ox < g.output_width; ++ox) {
+        for (int64_t oc = 0; oc < g.output_channels; ++oc) {
+          const int64_t group = oc / ocg;
+          float total = 0.0f;
+          for (int64_t fy = 0; fy < g.filter_height; ++fy) {
+            for (int64_t fx = 0; fx < g.filter_width; ++fx) {
+              int64_t iy, ix;
+              if (!conv_tap(g, oy, ox, fy, fx, &iy, &ix)) continue;
+              const float* x = input + ((b * g.input_height + iy) * g.input_width + ix) * g.input_channels + group * fic;
+              const float* w = weights + ((oc * g.filter_height + fy) * g.filter_width + fx) * fic;
+              for (int64_t ic = 0; ic < fic; ++ic) total += x[ic] * w[ic];
+            }
+          }
+          const float bias_value = bias != nullptr ? bias[oc] : 0.0f;
+          output[((b * g.output_height + oy) * g.output_width + ox) * g.output_channels + oc] =
+              activation_with_min_max(total + bias_value, range.min, range.max);
+        }
+      }
+    }
+  }
+}
+
 }  // namespace reference
 PTQ_NAMESPACE_END

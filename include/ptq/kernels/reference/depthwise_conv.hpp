@@ -108,5 +108,45 @@ inline void depthwise_conv2d(const DepthwiseConv2DParams& p, const int8_t* input
   }
 }
 
+// ---- float32 ----------------------------------------------------------------------------------
+// reference_ops::DepthwiseConv (float): output channel oc = ic * depth_multiplier + m reads input
+// channel ic; the sum over taps in [fy][fx] order, + bias, then ActivationFunctionWithMinMax.
+}  // namespace reference
+
+struct FloatDepthwiseConv2DParams {
+  ConvGeometry geometry;
+  int64_t depth_multiplier = 1;
+  FusedActivation activation = FusedActivation::kNone;
+};
+
+namespace reference {
+
+inline void depthwise_conv2d(const FloatDepthwiseConv2DParams& p, const float* input, const float* weights,
+                             const float* bias, float* output) {
+  const ConvGeometry& g = p.geometry;
+  const FloatActivationRange range = calculate_activation_range(p.activation);
+  for (int64_t b = 0; b < g.batches; ++b) {
+    for (int64_t oy = 0; oy < g.output_height; ++oy) {
+      for (int64_t ox = 0; ox < g.output_width; ++ox) {
+        for (int64_t oc = 0; oc < g.output_channels; ++oc) {
+          const int64_t ic = oc / p.depth_multiplier;
+          float total = 0.0f;
+          for (int64_t fy = 0; fy < g.filter_height; ++fy) {
+            for (int64_t fx = 0; fx < g.filter_width; ++fx) {
+              int64_t iy, ix;
+              if (!conv_tap(g, oy, ox, fy, fx, &iy, &ix)) continue;
+              total += input[((b * g.input_height + iy) * g.input_width + ix) * g.input_channels + ic] *
+                       weights[(fy * g.filter_width + fx) * g.output_channels + oc];
+            }
+          }
+          const float bias_value = bias != nullptr ? bias[oc] : 0.0f;
+          output[((b * g.output_height + oy) * g.output_width + ox) * g.output_channels + oc] =
+              activation_with_min_max(total + bias_value, range.min, range.max);
+        }
+      }
+    }
+  }
+}
+
 }  // namespace reference
 PTQ_NAMESPACE_END

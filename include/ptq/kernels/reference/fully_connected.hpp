@@ -192,5 +192,32 @@ void fully_connected_accumulators(const FullyConnectedParams& p, const T* input,
   }
 }
 
+// ---- float32 ----------------------------------------------------------------------------------
+// reference_ops::FullyConnected (float): out[b][n] = act(sum_k x[b][k] * w[n][k] + bias[n]), the
+// sum in k order, the activation as ActivationFunctionWithMinMax.
+}  // namespace reference
+
+struct FloatFullyConnectedParams {
+  int64_t batches = 1, input_depth = 0, output_depth = 0;
+  FusedActivation activation = FusedActivation::kNone;
+};
+
+namespace reference {
+
+inline void fully_connected(const FloatFullyConnectedParams& p, const float* input, const float* weights,
+                            const float* bias, float* output) {
+  const FloatActivationRange range = calculate_activation_range(p.activation);
+  for (int64_t b = 0; b < p.batches; ++b) {
+    const float* x = input + b * p.input_depth;
+    for (int64_t n = 0; n < p.output_depth; ++n) {
+      const float* w = weights + n * p.input_depth;
+      float total = 0.0f;
+      for (int64_t k = 0; k < p.input_depth; ++k) total += x[k] * w[k];
+      const float bias_value = bias != nullptr ? bias[n] : 0.0f;
+      output[b * p.output_depth + n] = activation_with_min_max(total + bias_value, range.min, range.max);
+    }
+  }
+}
+
 }  // namespace reference
 PTQ_NAMESPACE_END

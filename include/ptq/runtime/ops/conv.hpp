@@ -1,22 +1,309 @@
-// runtime/ops/conv.hpp: the interpreter's Conv2D, DepthwiseConv2D, FullyConnected: float, hybrid and int8 through the SIMD kernels.
-// (Placeholder: every prepare below reports the op as not implemented yet.)
+// runtime/ops/conv.hpp: the interpreter's Conv2D, DepthwiseConv2D and FullyConnected, each in
+// three forms picked by dtype:
+//
+//   form     activations   weights                              bias            kernel
+//   float    float32       float32 (or float16/int8 constants   float32         reference (scalar)
+//                          already widened/dequantized)
+//   hybrid   float32       int8 constant, per tensor or per     float32         FC: hybrid.hpp (SIMD GEMM);
+//                          output channel, zero point 0                          conv/depthwise: reference
+//   int8     int8          int8 constant, per tensor or per     int32 constant  conv.hpp / depthwise.hpp /
+//                          output channel, zero point 0                          gemm.hpp (SIMD)
+//
+// The int8 form follows TFLite's int8 spec and Prepare checks: activations per tensor; weights
+// symmetric in [-127, 127] (per-axis along axis 0 for conv and fully connected, axis 3 for
+// depthwise); bias scale = input scale * weight scale (checked to TFLite's tolerance when the bias
+// carries quantization); multipliers from the scales as TFLite computes them; the fused activation
+// as a clamp on the output. Hybrid ops quantize their input per batch row (fully connected,
+// TFLite's asymmetric_quantize_inputs) or per image (conv, depthwise) on every run.
 #pragma once
 
+#include <cmath>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "ptq/kernels/conv.hpp"
+#include "ptq/kernels/depthwise.hpp"
+#include "ptq/kernels/gemm/gemm.hpp"
+#include "ptq/kernels/hybrid.hpp"
+#include "ptq/kernels/reference/conv.hpp"
+#include "ptq/kernels/reference/depthwise_conv.hpp"
+#include "ptq/kernels/reference/fully_connected.hpp"
+#include "ptq/kernels/reference/hybrid.hpp"
 #include "ptq/runtime/op_kernel.hpp"
 
 PTQ_NAMESPACE_BEGIN
 namespace runtime {
+namespace detail {
+
+enum class LayerForm { kFloat, kHybrid, kInt8 };
+
+// Which form the op's dtypes select, or an error naming the combination.
+inline Result<LayerForm> layer_form(const PrepareContext& ctx) {
+  const DType x = ctx.input(0).dtype, w = ctx.input(1).dtype, y = ctx.output().dtype;
+  if (x == DType::kFloat32 && w == DType::kFloat32 && y == DType::kFloat32) return LayerForm::kFloat;
+  if (x == DType::kFloat32 && w == DType::kInt8 && y == DType::kFloat32) return LayerForm::kHybrid;
+  if (x == DType::kInt8 && w == DType::kInt8 && y == DType::kInt8) return LayerForm::kInt8;
+  return ctx.unsupported(std::string("no kernel for ") + dtype_name(x) + " input, " + dtype_name(w) + " weights and " +
+                         dtype_name(y) + " output (supported: float32/float32/float32, float32/int8/float32 hybrid, "
+                         "int8/int8/int8)");
+}
+
+// The weights' scales (one, or one per output channel along `axis`), checking zero points are 0.
+inline Result<std::vector<float>> symmetric_weight_scales(const PrepareContext& ctx, int axis) {
+  const ir::Tensor& w = ctx.input(1);
+  if (!w.is_constant()) return ctx.unsupported(ctx.input_name(1) + " (weights) must be a constant for int8 and hybrid kernels");
+  if (w.quant.empty()) return ctx.error(ctx.input_name(1) + " is int8 without quantization parameters");
+  if (w.quant.is_per_axis() && w.quant.axis != axis) {
+    return ctx.error(ctx.input_name(1) + " is quantized along axis " + std::to_string(w.quant.axis) + "; expected axis " +
+                     std::to_string(axis) + " (output channels)");
+  }
+  for (int32_t zp : w.quant.zero_points) {
+    if (zp != 0) return ctx.error(ctx.input_name(1) + " has zero point " + std::to_string(zp) + "; int8 weights are symmetric (0)");
+  }
+  return w.quant.scales;
+}
+
+inline Result<QuantParams> per_tensor_params(const PrepareContext& ctx, const ir::Tensor& t, const std::string& name) {
+  if (!t.quant.is_per_tensor()) return ctx.error(name + " needs per-tensor quantization");
+  return t.quant.params();
+}
+
+// Bias checks shared by the int8 forms: int32 constant, scale = input scale * weight scale.
+inline Result<const int32_t*> int8_bias(const PrepareContext& ctx, float input_scale, const std::vector<float>& w_scales) {
+  if (!ctx.has_input(2)) return static_cast<const int32_t*>(nullptr);
+  const ir::Tensor& b = ctx.input(2);
+  if (b.dtype != DType::kInt32) return ctx.error(ctx.input_name(2) + " (bias) is " + dtype_name(b.dtype) + "; expected int32");
+  if (!b.is_constant()) return ctx.unsupported(ctx.input_name(2) + " (bias) must be a constant");
+  if (!b.quant.empty()) {
+    for (std::size_t c = 0; c < b.quant.scales.size(); ++c) {
+      const double expected = static_cast<double>(input_scale) * w_scales[w_scales.size() == 1 ? 0 : c % w_scales.size()];
+      // TFLite's GetQuantizedConvolutionMultipler tolerance: |bias_scale - in * w| <= 1e-6 * max.
+      if (std::abs(b.quant.scales[c] - expected) > 1e-6 * std::max(1.0, expected)) {
+        return ctx.error(ctx.input_name(2) + " (bias) scale " + std::to_string(b.quant.scales[c]) +
+                         " is not input scale * weight scale = " + std::to_string(expected));
+      }
+    }
+  }
+  return b.data.as<int32_t>();
+}
+
+inline Result<const float*> float_bias(const PrepareContext& ctx) {
+  if (!ctx.has_input(2)) return static_cast<const float*>(nullptr);
+  if (ctx.input(2).dtype != DType::kFloat32) {
+    return ctx.error(ctx.input_name(2) + " (bias) is " + dtype_name(ctx.input(2).dtype) + "; expected float32");
+  }
+  return ctx.constant<float>(2);  // null when a runtime value: read at run time
+}
+
+inline ConvGeometry geometry_of(const PrepareContext& ctx, int64_t out_channels) {
+  const Shape& x = ctx.input(0).shape;
+  const ir::Attributes& a = ctx.attrs();
+  const Shape& w = ctx.input(1).shape;
+  return make_conv_geometry(a.padding, x[0], x[1], x[2], x[3], w[1], w[2], out_channels, a.stride_h, a.stride_w,
+                            a.dilation_h, a.dilation_w);
+}
+
+inline Status with_op(const PrepareContext& ctx, Status s) {
+  if (!s.ok()) return Status(s.code(), ctx.what() + ": " + s.message());
+  return s;
+}
+
+// Pointer to the bias at run time: the constant captured at prepare, else the runtime input.
+template <class T>
+const T* bias_at_run(const T* constant, const RunContext& c) {
+  return constant != nullptr ? constant : c.in<T>(2);
+}
+
+}  // namespace detail
 
 inline Result<std::unique_ptr<PreparedOp>> prepare_conv2d(const PrepareContext& ctx) {
-  return ctx.unsupported("not implemented yet");
+  using namespace detail;
+  Result<LayerForm> form = layer_form(ctx);
+  if (!form.ok()) return form.status();
+  const Shape& w = ctx.input(1).shape;
+  const ConvGeometry g = geometry_of(ctx, w[0]);
+  const int64_t groups = ctx.input(0).shape[3] / w[3];
+  const FusedActivation act = ctx.attrs().activation;
+
+  if (*form == LayerForm::kFloat) {
+    FloatConv2DParams p{g, groups, act};
+    Result<const float*> bias = float_bias(ctx);
+    if (!bias.ok()) return bias.status();
+    return make_prepared_op([p, b = *bias](const RunContext& c) {
+      reference::conv2d(p, c.in<float>(0), c.in<float>(1), bias_at_run(b, c), c.out<float>());
+    });
+  }
+  Result<std::vector<float>> scales = symmetric_weight_scales(ctx, 0);
+  if (!scales.ok()) return scales.status();
+  const auto* weights = ctx.constant<int8_t>(1);
+
+  if (*form == LayerForm::kHybrid) {
+    HybridConv2DParams p;
+    p.geometry = g;
+    p.groups = groups;
+    p.weight_scales = *scales;
+    p.activation = act;
+    PTQ_RETURN_IF_ERROR(with_op(ctx, p.validate()));
+    Result<const float*> bias = float_bias(ctx);
+    if (!bias.ok()) return bias.status();
+    auto scratch = std::make_shared<HybridScratch>();
+    scratch->ensure(g.batches, g.input_height * g.input_width * g.input_channels);
+    return make_prepared_op([p, weights, b = *bias, scratch](const RunContext& c) {
+      reference::hybrid_conv2d(p, c.in<float>(0), weights, bias_at_run(b, c), c.out<float>(), *scratch);
+    });
+  }
+
+  Result<QuantParams> in = per_tensor_params(ctx, ctx.input(0), ctx.input_name(0));
+  if (!in.ok()) return in.status();
+  Result<QuantParams> out = per_tensor_params(ctx, ctx.output(), ctx.output_name());
+  if (!out.ok()) return out.status();
+  Conv2DParams p;
+  p.geometry = g;
+  p.groups = groups;
+  p.input_zero_point = in->zero_point;
+  p.output_zero_point = out->zero_point;
+  p.rounding = ctx.options().rounding;
+  p.multipliers = convolution_multipliers(in->scale, *scales, out->scale, p.rounding);
+  const QuantizedActivationRange r = reference::calculate_activation_range_quantized<int8_t>(act, *out);
+  p.activation_min = r.min;
+  p.activation_max = r.max;
+  PTQ_RETURN_IF_ERROR(with_op(ctx, validate_conv2d(p, weights)));
+  Result<const int32_t*> bias = int8_bias(ctx, in->scale, *scales);
+  if (!bias.ok()) return bias.status();
+  auto conv = std::make_shared<PreparedConv2D>(
+      prepare_conv2d(p, weights, *bias, gemm::preferred_layout(ctx.options().isa)));
+  ConvOptions o;
+  o.isa = ctx.options().isa;
+  o.parallel_for = ctx.options().parallel_for;
+  return make_prepared_op([conv, o](const RunContext& c) { conv2d(*conv, c.in<int8_t>(0), c.out<int8_t>(), o); });
 }
 
 inline Result<std::unique_ptr<PreparedOp>> prepare_depthwise_conv2d(const PrepareContext& ctx) {
-  return ctx.unsupported("not implemented yet");
+  using namespace detail;
+  Result<LayerForm> form = layer_form(ctx);
+  if (!form.ok()) return form.status();
+  const ConvGeometry g = geometry_of(ctx, ctx.input(1).shape[3]);
+  const int64_t dm = ctx.attrs().depth_multiplier;
+  const FusedActivation act = ctx.attrs().activation;
+
+  if (*form == LayerForm::kFloat) {
+    FloatDepthwiseConv2DParams p{g, dm, act};
+    Result<const float*> bias = float_bias(ctx);
+    if (!bias.ok()) return bias.status();
+    return make_prepared_op([p, b = *bias](const RunContext& c) {
+      reference::depthwise_conv2d(p, c.in<float>(0), c.in<float>(1), bias_at_run(b, c), c.out<float>());
+    });
+  }
+  Result<std::vector<float>> scales = symmetric_weight_scales(ctx, 3);
+  if (!scales.ok()) return scales.status();
+  const auto* weights = ctx.constant<int8_t>(1);
+
+  if (*form == LayerForm::kHybrid) {
+    HybridDepthwiseConv2DParams p;
+    p.geometry = g;
+    p.depth_multiplier = dm;
+    p.weight_scales = *scales;
+    p.activation = act;
+    PTQ_RETURN_IF_ERROR(with_op(ctx, p.validate()));
+    Result<const float*> bias = float_bias(ctx);
+    if (!bias.ok()) return bias.status();
+    auto scratch = std::make_shared<HybridScratch>();
+    scratch->ensure(g.batches, g.input_height * g.input_width * g.input_channels);
+    return make_prepared_op([p, weights, b = *bias, scratch](const RunContext& c) {
+      reference::hybrid_depthwise_conv2d(p, c.in<float>(0), weights, bias_at_run(b, c), c.out<float>(), *scratch);
+    });
+  }
+
+  Result<QuantParams> in = per_tensor_params(ctx, ctx.input(0), ctx.input_name(0));
+  if (!in.ok()) return in.status();
+  Result<QuantParams> out = per_tensor_params(ctx, ctx.output(), ctx.output_name());
+  if (!out.ok()) return out.status();
+  DepthwiseConv2DParams p;
+  p.geometry = g;
+  p.depth_multiplier = dm;
+  p.input_zero_point = in->zero_point;
+  p.output_zero_point = out->zero_point;
+  p.rounding = ctx.options().rounding;
+  p.multipliers = convolution_multipliers(in->scale, *scales, out->scale, p.rounding);
+  const QuantizedActivationRange r = reference::calculate_activation_range_quantized<int8_t>(act, *out);
+  p.activation_min = r.min;
+  p.activation_max = r.max;
+  PTQ_RETURN_IF_ERROR(with_op(ctx, validate_depthwise_conv2d(p, weights)));
+  Result<const int32_t*> bias = int8_bias(ctx, in->scale, *scales);
+  if (!bias.ok()) return bias.status();
+  auto dw = std::make_shared<PreparedDepthwiseConv2D>(prepare_depthwise_conv2d(p, weights, *bias));
+  const Isa isa = ctx.options().isa;
+  return make_prepared_op([dw, isa](const RunContext& c) { depthwise_conv2d(*dw, c.in<int8_t>(0), c.out<int8_t>(), isa); });
 }
 
 inline Result<std::unique_ptr<PreparedOp>> prepare_fully_connected(const PrepareContext& ctx) {
-  return ctx.unsupported("not implemented yet");
+  using namespace detail;
+  Result<LayerForm> form = layer_form(ctx);
+  if (!form.ok()) return form.status();
+  const Shape& w = ctx.input(1).shape;
+  const int64_t units = w[0], depth = w[1];
+  const int64_t batches = depth == 0 ? 0 : ctx.input(0).shape.num_elements() / depth;
+  const FusedActivation act = ctx.attrs().activation;
+
+  if (*form == LayerForm::kFloat) {
+    FloatFullyConnectedParams p{batches, depth, units, act};
+    Result<const float*> bias = float_bias(ctx);
+    if (!bias.ok()) return bias.status();
+    return make_prepared_op([p, b = *bias](const RunContext& c) {
+      reference::fully_connected(p, c.in<float>(0), c.in<float>(1), bias_at_run(b, c), c.out<float>());
+    });
+  }
+  Result<std::vector<float>> scales = symmetric_weight_scales(ctx, 0);
+  if (!scales.ok()) return scales.status();
+  const auto* weights = ctx.constant<int8_t>(1);
+
+  if (*form == LayerForm::kHybrid) {
+    HybridFullyConnectedParams p;
+    p.batches = batches;
+    p.input_depth = depth;
+    p.output_depth = units;
+    p.weight_scales = *scales;
+    p.input_quantization = ctx.attrs().asymmetric_quantize_inputs ? HybridInputQuantization::kAsymmetric
+                                                                   : HybridInputQuantization::kSymmetric;
+    p.activation = act;
+    PTQ_RETURN_IF_ERROR(with_op(ctx, validate_hybrid_fully_connected(p, weights)));
+    Result<const float*> bias = float_bias(ctx);
+    if (!bias.ok()) return bias.status();
+    if (ctx.has_input(2) && *bias == nullptr) return ctx.unsupported(ctx.input_name(2) + " (bias) must be a constant");
+    auto fc = std::make_shared<PreparedHybridFullyConnected>(
+        prepare_hybrid_fully_connected(p, weights, *bias, gemm::preferred_layout(ctx.options().isa)));
+    const Isa isa = ctx.options().isa;
+    return make_prepared_op([fc, isa](const RunContext& c) { hybrid_fully_connected(*fc, c.in<float>(0), c.out<float>(), isa); });
+  }
+
+  Result<QuantParams> in = per_tensor_params(ctx, ctx.input(0), ctx.input_name(0));
+  if (!in.ok()) return in.status();
+  Result<QuantParams> out = per_tensor_params(ctx, ctx.output(), ctx.output_name());
+  if (!out.ok()) return out.status();
+  FullyConnectedParams p;
+  p.batches = batches;
+  p.input_depth = depth;
+  p.output_depth = units;
+  p.input_zero_point = in->zero_point;
+  p.output_zero_point = out->zero_point;
+  p.rounding = ctx.options().rounding;
+  p.multipliers = fully_connected_multipliers(in->scale, *scales, out->scale, p.rounding);
+  const QuantizedActivationRange r = reference::calculate_activation_range_quantized<int8_t>(act, *out);
+  p.activation_min = r.min;
+  p.activation_max = r.max;
+  PTQ_RETURN_IF_ERROR(with_op(ctx, gemm::validate(p, weights)));
+  Result<const int32_t*> bias = int8_bias(ctx, in->scale, *scales);
+  if (!bias.ok()) return bias.status();
+  auto packed = std::make_shared<gemm::PackedWeights>(
+      gemm::pack_weights(p, weights, *bias, gemm::preferred_layout(ctx.options().isa)));
+  gemm::GemmOptions o;
+  o.isa = ctx.options().isa;
+  o.parallel_for = ctx.options().parallel_for;
+  return make_prepared_op([packed, batches, o](const RunContext& c) {
+    gemm::fully_connected(*packed, c.in<int8_t>(0), batches, c.out<int8_t>(), o);
+  });
 }
 
 }  // namespace runtime
