@@ -282,6 +282,9 @@ class Interpreter {
           last[static_cast<std::size_t>(id)] = std::max(last[static_cast<std::size_t>(id)], s);
         }
       }
+      // Graph inputs and outputs live through the whole run: inputs set once serve many runs, and
+      // outputs are read after it.
+      for (ir::TensorId id : graph.inputs) last[static_cast<std::size_t>(id)] = end;
       for (ir::TensorId id : graph.outputs) last[static_cast<std::size_t>(id)] = end;
       std::vector<ArenaRequest> requests;
       std::vector<ir::TensorId> ids;

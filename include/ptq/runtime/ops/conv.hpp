@@ -89,12 +89,19 @@ inline Result<const int32_t*> int8_bias(const PrepareContext& ctx, float input_s
   return b.data.as<int32_t>();
 }
 
-inline Result<const float*> float_bias(const PrepareContext& ctx) {
-  if (!ctx.has_input(2)) return static_cast<const float*>(nullptr);
+// Where a float op finds its bias at run time: none, the constant captured at prepare, or input 2.
+struct FloatBias {
+  bool present = false;
+  const float* constant = nullptr;
+  const float* at(const RunContext& c) const { return !present ? nullptr : constant != nullptr ? constant : c.in<float>(2); }
+};
+
+inline Result<FloatBias> float_bias(const PrepareContext& ctx) {
+  if (!ctx.has_input(2)) return FloatBias{};
   if (ctx.input(2).dtype != DType::kFloat32) {
     return ctx.error(ctx.input_name(2) + " (bias) is " + dtype_name(ctx.input(2).dtype) + "; expected float32");
   }
-  return ctx.constant<float>(2);  // null when a runtime value: read at run time
+  return FloatBias{true, ctx.constant<float>(2)};
 }
 
 inline ConvGeometry geometry_of(const PrepareContext& ctx, int64_t out_channels) {
@@ -110,11 +117,6 @@ inline Status with_op(const PrepareContext& ctx, Status s) {
   return s;
 }
 
-// Pointer to the bias at run time: the constant captured at prepare, else the runtime input.
-template <class T>
-const T* bias_at_run(const T* constant, const RunContext& c) {
-  return constant != nullptr ? constant : c.in<T>(2);
-}
 
 }  // namespace detail
 
@@ -129,10 +131,10 @@ inline Result<std::unique_ptr<PreparedOp>> prepare_conv2d(const PrepareContext& 
 
   if (*form == LayerForm::kFloat) {
     FloatConv2DParams p{g, groups, act};
-    Result<const float*> bias = float_bias(ctx);
+    Result<FloatBias> bias = float_bias(ctx);
     if (!bias.ok()) return bias.status();
     return make_prepared_op([p, b = *bias](const RunContext& c) {
-      reference::conv2d(p, c.in<float>(0), c.in<float>(1), bias_at_run(b, c), c.out<float>());
+      reference::conv2d(p, c.in<float>(0), c.in<float>(1), b.at(c), c.out<float>());
     });
   }
   Result<std::vector<float>> scales = symmetric_weight_scales(ctx, 0);
@@ -146,12 +148,12 @@ inline Result<std::unique_ptr<PreparedOp>> prepare_conv2d(const PrepareContext& 
     p.weight_scales = *scales;
     p.activation = act;
     PTQ_RETURN_IF_ERROR(with_op(ctx, p.validate()));
-    Result<const float*> bias = float_bias(ctx);
+    Result<FloatBias> bias = float_bias(ctx);
     if (!bias.ok()) return bias.status();
     auto scratch = std::make_shared<HybridScratch>();
     scratch->ensure(g.batches, g.input_height * g.input_width * g.input_channels);
     return make_prepared_op([p, weights, b = *bias, scratch](const RunContext& c) {
-      reference::hybrid_conv2d(p, c.in<float>(0), weights, bias_at_run(b, c), c.out<float>(), *scratch);
+      reference::hybrid_conv2d(p, c.in<float>(0), weights, b.at(c), c.out<float>(), *scratch);
     });
   }
 
@@ -190,10 +192,10 @@ inline Result<std::unique_ptr<PreparedOp>> prepare_depthwise_conv2d(const Prepar
 
   if (*form == LayerForm::kFloat) {
     FloatDepthwiseConv2DParams p{g, dm, act};
-    Result<const float*> bias = float_bias(ctx);
+    Result<FloatBias> bias = float_bias(ctx);
     if (!bias.ok()) return bias.status();
     return make_prepared_op([p, b = *bias](const RunContext& c) {
-      reference::depthwise_conv2d(p, c.in<float>(0), c.in<float>(1), bias_at_run(b, c), c.out<float>());
+      reference::depthwise_conv2d(p, c.in<float>(0), c.in<float>(1), b.at(c), c.out<float>());
     });
   }
   Result<std::vector<float>> scales = symmetric_weight_scales(ctx, 3);
@@ -207,12 +209,12 @@ inline Result<std::unique_ptr<PreparedOp>> prepare_depthwise_conv2d(const Prepar
     p.weight_scales = *scales;
     p.activation = act;
     PTQ_RETURN_IF_ERROR(with_op(ctx, p.validate()));
-    Result<const float*> bias = float_bias(ctx);
+    Result<FloatBias> bias = float_bias(ctx);
     if (!bias.ok()) return bias.status();
     auto scratch = std::make_shared<HybridScratch>();
     scratch->ensure(g.batches, g.input_height * g.input_width * g.input_channels);
     return make_prepared_op([p, weights, b = *bias, scratch](const RunContext& c) {
-      reference::hybrid_depthwise_conv2d(p, c.in<float>(0), weights, bias_at_run(b, c), c.out<float>(), *scratch);
+      reference::hybrid_depthwise_conv2d(p, c.in<float>(0), weights, b.at(c), c.out<float>(), *scratch);
     });
   }
 
@@ -249,10 +251,10 @@ inline Result<std::unique_ptr<PreparedOp>> prepare_fully_connected(const Prepare
 
   if (*form == LayerForm::kFloat) {
     FloatFullyConnectedParams p{batches, depth, units, act};
-    Result<const float*> bias = float_bias(ctx);
+    Result<FloatBias> bias = float_bias(ctx);
     if (!bias.ok()) return bias.status();
     return make_prepared_op([p, b = *bias](const RunContext& c) {
-      reference::fully_connected(p, c.in<float>(0), c.in<float>(1), bias_at_run(b, c), c.out<float>());
+      reference::fully_connected(p, c.in<float>(0), c.in<float>(1), b.at(c), c.out<float>());
     });
   }
   Result<std::vector<float>> scales = symmetric_weight_scales(ctx, 0);
@@ -269,11 +271,11 @@ inline Result<std::unique_ptr<PreparedOp>> prepare_fully_connected(const Prepare
                                                                    : HybridInputQuantization::kSymmetric;
     p.activation = act;
     PTQ_RETURN_IF_ERROR(with_op(ctx, validate_hybrid_fully_connected(p, weights)));
-    Result<const float*> bias = float_bias(ctx);
+    Result<FloatBias> bias = float_bias(ctx);
     if (!bias.ok()) return bias.status();
-    if (ctx.has_input(2) && *bias == nullptr) return ctx.unsupported(ctx.input_name(2) + " (bias) must be a constant");
+    if (bias->present && bias->constant == nullptr) return ctx.unsupported(ctx.input_name(2) + " (bias) must be a constant");
     auto fc = std::make_shared<PreparedHybridFullyConnected>(
-        prepare_hybrid_fully_connected(p, weights, *bias, gemm::preferred_layout(ctx.options().isa)));
+        prepare_hybrid_fully_connected(p, weights, bias->constant, gemm::preferred_layout(ctx.options().isa)));
     const Isa isa = ctx.options().isa;
     return make_prepared_op([fc, isa](const RunContext& c) { hybrid_fully_connected(*fc, c.in<float>(0), c.out<float>(), isa); });
   }
