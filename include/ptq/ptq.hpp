@@ -39,3 +39,15 @@
 #include "ptq/kernels/conv.hpp"
 #include "ptq/kernels/depthwise.hpp"
 #include "ptq/kernels/hybrid.hpp"
+
+// ir: the model graph, its builder, shape inference and validation
+#include "ptq/ir/graph.hpp"
+#include "ptq/ir/builder.hpp"
+#include "ptq/ir/shape_inference.hpp"
+#include "ptq/ir/validate.hpp"
+
+// runtime: the interpreter (prepare once, run many) and its op registry
+#include "ptq/runtime/op_kernel.hpp"
+#include "ptq/runtime/op_registry.hpp"
+#include "ptq/runtime/memory_plan.hpp"
+#include "ptq/runtime/interpreter.hpp"
