@@ -1,50 +1,326 @@
-// runtime/ops/elementwise.hpp: the interpreter's Add, Sub, Mul and the pointwise activations.
-// (Placeholder: every prepare below reports the op as not implemented yet.)
+// runtime/ops/elementwise.hpp: the interpreter's Add, Sub, Mul and the pointwise activations
+// (Relu, Relu6, ReluN1To1, Clip, LeakyRelu, HardSwish, HardSigmoid).
+//
+// Each prepare checks the op against TFLite's constraints, computes the kernel's parameters once
+// (kernels/reference/elementwise.hpp and pointwise.hpp say which TFLite function each matches) and
+// returns a run that only calls the reference kernel:
+//   - dtypes: every input and the output share one dtype. float32 everywhere; int8 everywhere;
+//     int16 for Add, Sub, Mul, Relu, Relu6 and LeakyRelu (TFLite's 16x8 kernels).
+//   - quantized tensors need per-tensor quantization with a finite positive scale and a zero point
+//     in the type's range; int16 ones need zero point 0 (TFLite checks this for each of these ops).
+//   - Add, Sub, Mul broadcast their inputs numpy-style up to rank 6 (either may be a constant, e.g.
+//     a bias vector, read through RunContext like any input); the output shape must be the
+//     broadcast shape. The unary ops need the output shape equal to the input's.
+//   - int16 Add and Sub use TFLite's general-scale path (pot_scale_int16 = false, what the converter
+//     emits); the power-of-two LSTM path is not provided.
+//   - HardSwish int8 requires input_scale / (128 * output_scale) < 1, like TFLite's Prepare.
+//   - Clip and HardSigmoid int8 run a 256-entry table (no TFLite kernel exists for them).
+//   - Attributes: activation (Add, Sub, Mul), clip_min <= clip_max (Clip), alpha (LeakyRelu), alpha
+//     and beta (HardSigmoid; note that Attributes' beta defaults to Softmax's 1, not ONNX's 0.5).
 #pragma once
 
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "ptq/kernels/reference/elementwise.hpp"
+#include "ptq/kernels/reference/pointwise.hpp"
 #include "ptq/runtime/op_kernel.hpp"
 
 PTQ_NAMESPACE_BEGIN
 namespace runtime {
+namespace pointwise_detail {
+
+using PreparedResult = Result<std::unique_ptr<PreparedOp>>;
+
+// Exactly `inputs` inputs (all present) and one output.
+inline Status check_arity(const PrepareContext& ctx, int inputs) {
+  if (ctx.input_count() != inputs || ctx.output_count() != 1) {
+    return ctx.error("expects " + std::to_string(inputs) + " input(s) and 1 output; got " +
+                     std::to_string(ctx.input_count()) + " and " + std::to_string(ctx.output_count()));
+  }
+  for (int i = 0; i < inputs; ++i) {
+    if (!ctx.has_input(i)) return ctx.error("input " + std::to_string(i) + " is absent");
+  }
+  return {};
+}
+
+// Every input has the output's dtype.
+inline Status check_same_dtype(const PrepareContext& ctx) {
+  const DType dtype = ctx.output().dtype;
+  for (int i = 0; i < ctx.input_count(); ++i) {
+    if (ctx.input(i).dtype != dtype) {
+      return ctx.error(ctx.input_name(i) + " is " + dtype_name(ctx.input(i).dtype) + " but " + ctx.output_name() +
+                       " is " + dtype_name(dtype) + "; they must match");
+    }
+  }
+  return {};
+}
+
+inline Status unsupported_dtype(const PrepareContext& ctx, const char* supported) {
+  return ctx.unsupported(ctx.output_name() + " is " + dtype_name(ctx.output().dtype) + "; supported: " + supported);
+}
+
+// The per-tensor parameters of quantized tensor `t` (named `name` in messages) of type T.
+template <class T>
+Result<QuantParams> per_tensor_params(const PrepareContext& ctx, const ir::Tensor& t, const std::string& name) {
+  if (!t.quant.is_per_tensor()) {
+    const std::string has = t.quant.empty() ? "none" : std::to_string(t.quant.scales.size()) + " scales along axis " +
+                                                           std::to_string(t.quant.axis);
+    return ctx.error(name + " is " + dtype_name(t.dtype) +
+                     " and needs per-tensor quantization (one scale and zero point); it has " + has);
+  }
+  const QuantParams q = t.quant.params();
+  if (!std::isfinite(q.scale) || !(q.scale > 0.0f)) {
+    return ctx.error(name + " has scale " + std::to_string(q.scale) + "; it must be finite and positive");
+  }
+  if (q.zero_point < quant_min<T>() || q.zero_point > quant_max<T>()) {
+    return ctx.error(name + " has zero point " + std::to_string(q.zero_point) + ", outside [" +
+                     std::to_string(quant_min<T>()) + ", " + std::to_string(quant_max<T>()) + "]");
+  }
+  if (sizeof(T) == 2 && q.zero_point != 0) {
+    return ctx.error(name + " is int16 with zero point " + std::to_string(q.zero_point) +
+                     "; int16 activations are symmetric (zero point 0)");
+  }
+  return q;
+}
+
+// A kernel's validate() result as an error of this op (it should not fail after the checks above).
+inline Status check_params(const PrepareContext& ctx, const Status& s) {
+  return s.ok() ? s : ctx.error(s.message());
+}
+
+// ---- Add, Sub, Mul ------------------------------------------------------------------------------
+
+enum class BinaryKind { kAdd, kSub, kMul };
+
+template <class T>
+PreparedResult prepare_quantized_binary(const PrepareContext& ctx, BinaryKind kind, const BroadcastLayout& layout) {
+  Result<QuantParams> a = per_tensor_params<T>(ctx, ctx.input(0), ctx.input_name(0));
+  if (!a.ok()) return a.status();
+  Result<QuantParams> b = per_tensor_params<T>(ctx, ctx.input(1), ctx.input_name(1));
+  if (!b.ok()) return b.status();
+  Result<QuantParams> y = per_tensor_params<T>(ctx, ctx.output(), ctx.output_name());
+  if (!y.ok()) return y.status();
+  const FusedActivation act = ctx.attrs().activation;
+  const RoundingMode rounding = ctx.options().rounding;
+  if (kind == BinaryKind::kMul) {
+    const QuantizedMulParams p = make_quantized_mul_params<T>(layout, *a, *b, *y, act, rounding);
+    PTQ_RETURN_IF_ERROR(check_params(ctx, p.template validate<T>()));
+    return make_prepared_op([p](const RunContext& c) { reference::mul<T>(p, c.in<T>(0), c.in<T>(1), c.out<T>()); });
+  }
+  const QuantizedAddParams p = make_quantized_add_params<T>(layout, *a, *b, *y, act, rounding);
+  PTQ_RETURN_IF_ERROR(check_params(ctx, p.template validate<T>()));
+  if (kind == BinaryKind::kAdd) {
+    return make_prepared_op([p](const RunContext& c) { reference::add<T>(p, c.in<T>(0), c.in<T>(1), c.out<T>()); });
+  }
+  return make_prepared_op([p](const RunContext& c) { reference::sub<T>(p, c.in<T>(0), c.in<T>(1), c.out<T>()); });
+}
+
+inline PreparedResult prepare_binary(const PrepareContext& ctx, BinaryKind kind) {
+  PTQ_RETURN_IF_ERROR(check_arity(ctx, 2));
+  PTQ_RETURN_IF_ERROR(check_same_dtype(ctx));
+  Result<BroadcastLayout> layout = make_broadcast_layout(ctx.input(0).shape, ctx.input(1).shape, ctx.output().shape);
+  if (!layout.ok()) {
+    const std::string names = ctx.input_name(0) + ", " + ctx.input_name(1) + " -> " + ctx.output_name() + ": ";
+    return Status(layout.status().code(), ctx.what() + ": " + names + layout.status().message());
+  }
+  switch (ctx.output().dtype) {
+    case DType::kFloat32: {
+      const FloatBinaryParams p = make_float_binary_params(*layout, ctx.attrs().activation);
+      switch (kind) {
+        case BinaryKind::kAdd:
+          return make_prepared_op([p](const RunContext& c) { reference::add(p, c.in<float>(0), c.in<float>(1), c.out<float>()); });
+        case BinaryKind::kSub:
+          return make_prepared_op([p](const RunContext& c) { reference::sub(p, c.in<float>(0), c.in<float>(1), c.out<float>()); });
+        case BinaryKind::kMul:
+          return make_prepared_op([p](const RunContext& c) { reference::mul(p, c.in<float>(0), c.in<float>(1), c.out<float>()); });
+      }
+      break;
+    }
+    case DType::kInt8: return prepare_quantized_binary<int8_t>(ctx, kind, *layout);
+    case DType::kInt16: return prepare_quantized_binary<int16_t>(ctx, kind, *layout);
+    default: break;
+  }
+  return unsupported_dtype(ctx, "float32, int8, int16");
+}
+
+// ---- unary activations ------------------------------------------------------------------------
+
+// One input, one output of the same dtype and shape. `n` receives the element count.
+inline Status check_unary(const PrepareContext& ctx, std::size_t* n) {
+  PTQ_RETURN_IF_ERROR(check_arity(ctx, 1));
+  PTQ_RETURN_IF_ERROR(check_same_dtype(ctx));
+  if (ctx.input(0).shape != ctx.output().shape) {
+    return ctx.error(ctx.output_name() + " has shape " + ctx.output().shape.to_string() + " but " + ctx.input_name(0) +
+                     " has " + ctx.input(0).shape.to_string() + "; they must match");
+  }
+  *n = static_cast<std::size_t>(ctx.output().shape.num_elements());
+  return {};
+}
+
+// The int8 input and output parameters of a unary op.
+template <class T>
+Status unary_params(const PrepareContext& ctx, QuantParams* x, QuantParams* y) {
+  Result<QuantParams> in = per_tensor_params<T>(ctx, ctx.input(0), ctx.input_name(0));
+  if (!in.ok()) return in.status();
+  Result<QuantParams> out = per_tensor_params<T>(ctx, ctx.output(), ctx.output_name());
+  if (!out.ok()) return out.status();
+  *x = *in;
+  *y = *out;
+  return {};
+}
+
+template <class T>
+PreparedResult prepare_quantized_relu(const PrepareContext& ctx, FusedActivation kind, std::size_t n) {
+  QuantParams x, y;
+  PTQ_RETURN_IF_ERROR(unary_params<T>(ctx, &x, &y));
+  const QuantizedReluParams p = make_quantized_relu_params<T>(x, y, kind, ctx.options().rounding);
+  PTQ_RETURN_IF_ERROR(check_params(ctx, p.template validate<T>()));
+  return make_prepared_op([p, n](const RunContext& c) { reference::relu_quantized<T>(p, c.in<T>(0), c.out<T>(), n); });
+}
+
+// Relu, Relu6, ReluN1To1: `kind` names the clamp; `float_kernel` is the float spelling.
+inline PreparedResult prepare_relu_family(const PrepareContext& ctx, FusedActivation kind,
+                                          void (*float_kernel)(const float*, float*, std::size_t)) {
+  std::size_t n = 0;
+  PTQ_RETURN_IF_ERROR(check_unary(ctx, &n));
+  const bool int16_ok = kind != FusedActivation::kReluN1To1;  // TFLite's RELU_N1_TO_1 has no int16 kernel
+  switch (ctx.output().dtype) {
+    case DType::kFloat32:
+      return make_prepared_op([float_kernel, n](const RunContext& c) { float_kernel(c.in<float>(0), c.out<float>(), n); });
+    case DType::kInt8: return prepare_quantized_relu<int8_t>(ctx, kind, n);
+    case DType::kInt16:
+      if (int16_ok) return prepare_quantized_relu<int16_t>(ctx, kind, n);
+      break;
+    default: break;
+  }
+  return unsupported_dtype(ctx, int16_ok ? "float32, int8, int16" : "float32, int8");
+}
+
+template <class T>
+PreparedResult prepare_quantized_leaky_relu(const PrepareContext& ctx, float alpha, std::size_t n) {
+  QuantParams x, y;
+  PTQ_RETURN_IF_ERROR(unary_params<T>(ctx, &x, &y));
+  const QuantizedLeakyReluParams p = make_quantized_leaky_relu_params(x, y, alpha, ctx.options().rounding);
+  PTQ_RETURN_IF_ERROR(check_params(ctx, p.template validate<T>()));
+  return make_prepared_op([p, n](const RunContext& c) { reference::leaky_relu_quantized<T>(p, c.in<T>(0), c.out<T>(), n); });
+}
+
+// An int8 op run through a table of the float function f.
+template <class F>
+PreparedResult prepare_int8_lookup(const PrepareContext& ctx, std::size_t n, F f) {
+  QuantParams x, y;
+  PTQ_RETURN_IF_ERROR(unary_params<int8_t>(ctx, &x, &y));
+  const Int8LookupTable table = make_int8_lookup_table(x, y, f);
+  return make_prepared_op([table, n](const RunContext& c) { reference::lookup(table, c.in<int8_t>(0), c.out<int8_t>(), n); });
+}
+
+inline Status check_finite_attr(const PrepareContext& ctx, const char* name, float v) {
+  if (!std::isfinite(v)) return ctx.error(std::string("attribute ") + name + " = " + std::to_string(v) + " is not finite");
+  return {};
+}
+
+}  // namespace pointwise_detail
 
 inline Result<std::unique_ptr<PreparedOp>> prepare_add(const PrepareContext& ctx) {
-  return ctx.unsupported("not implemented yet");
+  return pointwise_detail::prepare_binary(ctx, pointwise_detail::BinaryKind::kAdd);
 }
 
 inline Result<std::unique_ptr<PreparedOp>> prepare_sub(const PrepareContext& ctx) {
-  return ctx.unsupported("not implemented yet");
+  return pointwise_detail::prepare_binary(ctx, pointwise_detail::BinaryKind::kSub);
 }
 
 inline Result<std::unique_ptr<PreparedOp>> prepare_mul(const PrepareContext& ctx) {
-  return ctx.unsupported("not implemented yet");
+  return pointwise_detail::prepare_binary(ctx, pointwise_detail::BinaryKind::kMul);
 }
 
 inline Result<std::unique_ptr<PreparedOp>> prepare_relu(const PrepareContext& ctx) {
-  return ctx.unsupported("not implemented yet");
+  return pointwise_detail::prepare_relu_family(ctx, FusedActivation::kRelu, reference::relu);
 }
 
 inline Result<std::unique_ptr<PreparedOp>> prepare_relu6(const PrepareContext& ctx) {
-  return ctx.unsupported("not implemented yet");
+  return pointwise_detail::prepare_relu_family(ctx, FusedActivation::kRelu6, reference::relu6);
 }
 
 inline Result<std::unique_ptr<PreparedOp>> prepare_relu_n1_to_1(const PrepareContext& ctx) {
-  return ctx.unsupported("not implemented yet");
+  return pointwise_detail::prepare_relu_family(ctx, FusedActivation::kReluN1To1, reference::relu_n1_to_1);
 }
 
 inline Result<std::unique_ptr<PreparedOp>> prepare_clip(const PrepareContext& ctx) {
-  return ctx.unsupported("not implemented yet");
+  using namespace pointwise_detail;
+  std::size_t n = 0;
+  PTQ_RETURN_IF_ERROR(check_unary(ctx, &n));
+  const float lo = ctx.attrs().clip_min, hi = ctx.attrs().clip_max;
+  if (std::isnan(lo) || std::isnan(hi) || !(lo <= hi)) {
+    return ctx.error("attributes clip_min = " + std::to_string(lo) + " and clip_max = " + std::to_string(hi) +
+                     " must be ordered numbers (clip_min <= clip_max)");
+  }
+  switch (ctx.output().dtype) {
+    case DType::kFloat32:
+      return make_prepared_op([lo, hi, n](const RunContext& c) { reference::clip(c.in<float>(0), c.out<float>(), n, lo, hi); });
+    case DType::kInt8:
+      return prepare_int8_lookup(ctx, n, [lo, hi](float v) { return reference::clip_one(v, lo, hi); });
+    default: break;
+  }
+  return unsupported_dtype(ctx, "float32, int8");
 }
 
 inline Result<std::unique_ptr<PreparedOp>> prepare_leaky_relu(const PrepareContext& ctx) {
-  return ctx.unsupported("not implemented yet");
+  using namespace pointwise_detail;
+  std::size_t n = 0;
+  PTQ_RETURN_IF_ERROR(check_unary(ctx, &n));
+  const float alpha = ctx.attrs().alpha;
+  PTQ_RETURN_IF_ERROR(check_finite_attr(ctx, "alpha", alpha));
+  switch (ctx.output().dtype) {
+    case DType::kFloat32:
+      return make_prepared_op([alpha, n](const RunContext& c) { reference::leaky_relu(c.in<float>(0), c.out<float>(), n, alpha); });
+    case DType::kInt8: return prepare_quantized_leaky_relu<int8_t>(ctx, alpha, n);
+    case DType::kInt16: return prepare_quantized_leaky_relu<int16_t>(ctx, alpha, n);
+    default: break;
+  }
+  return unsupported_dtype(ctx, "float32, int8, int16");
 }
 
 inline Result<std::unique_ptr<PreparedOp>> prepare_hard_swish(const PrepareContext& ctx) {
-  return ctx.unsupported("not implemented yet");
+  using namespace pointwise_detail;
+  std::size_t n = 0;
+  PTQ_RETURN_IF_ERROR(check_unary(ctx, &n));
+  switch (ctx.output().dtype) {
+    case DType::kFloat32:
+      return make_prepared_op([n](const RunContext& c) { reference::hard_swish(c.in<float>(0), c.out<float>(), n); });
+    case DType::kInt8: {
+      QuantParams x, y;
+      PTQ_RETURN_IF_ERROR(unary_params<int8_t>(ctx, &x, &y));
+      Result<QuantizedHardSwishParams> p = make_quantized_hard_swish_params(x, y, ctx.options().rounding);
+      if (!p.ok()) return ctx.error(ctx.input_name(0) + ", " + ctx.output_name() + ": " + p.status().message());
+      PTQ_RETURN_IF_ERROR(check_params(ctx, p->validate()));
+      return make_prepared_op([q = *p, n](const RunContext& c) { reference::hard_swish_quantized(q, c.in<int8_t>(0), c.out<int8_t>(), n); });
+    }
+    default: break;
+  }
+  return unsupported_dtype(ctx, "float32, int8");
 }
 
 inline Result<std::unique_ptr<PreparedOp>> prepare_hard_sigmoid(const PrepareContext& ctx) {
-  return ctx.unsupported("not implemented yet");
+  using namespace pointwise_detail;
+  std::size_t n = 0;
+  PTQ_RETURN_IF_ERROR(check_unary(ctx, &n));
+  const float alpha = ctx.attrs().alpha, beta = ctx.attrs().beta;
+  PTQ_RETURN_IF_ERROR(check_finite_attr(ctx, "alpha", alpha));
+  PTQ_RETURN_IF_ERROR(check_finite_attr(ctx, "beta", beta));
+  switch (ctx.output().dtype) {
+    case DType::kFloat32:
+      return make_prepared_op([alpha, beta, n](const RunContext& c) {
+        reference::hard_sigmoid(c.in<float>(0), c.out<float>(), n, alpha, beta);
+      });
+    case DType::kInt8:
+      return prepare_int8_lookup(ctx, n, [alpha, beta](float v) { return reference::hard_sigmoid_one(v, alpha, beta); });
+    default: break;
+  }
+  return unsupported_dtype(ctx, "float32, int8");
 }
 
 }  // namespace runtime
