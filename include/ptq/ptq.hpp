@@ -31,6 +31,8 @@
 #include "ptq/kernels/reference/float16.hpp"
 #include "ptq/kernels/reference/fully_connected.hpp"
 #include "ptq/kernels/reference/hybrid.hpp"
+#include "ptq/kernels/reference/elementwise.hpp"
+#include "ptq/kernels/reference/pointwise.hpp"
 #include "ptq/kernels/quantize.hpp"
 #include "ptq/kernels/float16.hpp"
 #include "ptq/kernels/gemm/gemm.hpp"
