@@ -8,7 +8,6 @@
 
 #include <cmath>
 #include <cstdint>
-#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
@@ -26,67 +25,9 @@ using ptq_test::QuantizedWeights;
 using ptq_test::RecurrentCase;
 using ptq_test::quantize_weights;
 using ptq_test::random_case;
-
-ptq::RecurrentParams params_of(const RecurrentCase& c) {
-  ptq::RecurrentParams p;
-  p.cell = c.cell;
-  p.batches = c.B;
-  p.time_steps = c.T;
-  p.input_size = c.I;
-  p.hidden_size = c.H;
-  p.time_major = c.time_major;
-  p.bidirectional = c.bidirectional;
-  p.activation = c.activation;
-  p.cell_clip = c.cell_clip;
-  return p;
-}
-
-template <class W>
-ptq::RecurrentDirection<W> direction(const RecurrentCase& c, int d, const W* w, const W* r) {
-  ptq::RecurrentDirection<W> dir;
-  dir.input_weights = w;
-  dir.recurrent_weights = r;
-  dir.bias = c.b[d].data();
-  dir.initial_hidden = c.h0[d].empty() ? nullptr : c.h0[d].data();
-  dir.initial_cell = c.c0[d].empty() ? nullptr : c.c0[d].data();
-  return dir;
-}
-
-// The float kernel, with an exact-size scratch (ASan sees any overrun) and a poisoned output.
-std::vector<float> run_float(const RecurrentCase& c) {
-  const ptq::RecurrentParams p = params_of(c);
-  REQUIRE(p.validate().ok());
-  ptq::RecurrentDirection<float> dirs[2];
-  for (int d = 0; d < c.directions(); ++d) dirs[d] = direction<float>(c, d, c.w[d].data(), c.r[d].data());
-  std::vector<unsigned char> scratch(ptq::reference::recurrent_scratch_bytes(p), 0xA5);
-  std::vector<float> y(static_cast<std::size_t>(c.B * c.T * c.directions() * c.H), -777.0f);
-  ptq::reference::recurrent_sequence(p, c.x.data(), dirs, y.data(), scratch.data());
-  return y;
-}
-
-std::vector<float> run_hybrid(const RecurrentCase& c, const QuantizedWeights& q, HybridInputQuantization mode) {
-  ptq::RecurrentParams p = params_of(c);
-  p.input_quantization = mode;
-  ptq::RecurrentDirection<int8_t> dirs[2];
-  for (int d = 0; d < c.directions(); ++d) {
-    p.weight_scales[d].input = q.w_scales[d];
-    p.weight_scales[d].recurrent = q.r_scales[d];
-    dirs[d] = direction<int8_t>(c, d, q.w[d].data(), q.r[d].data());
-  }
-  REQUIRE(p.validate_hybrid().ok());
-  std::vector<unsigned char> scratch(ptq::reference::recurrent_hybrid_scratch_bytes(p), 0xA5);
-  std::vector<float> y(static_cast<std::size_t>(c.B * c.T * c.directions() * c.H), -777.0f);
-  ptq::reference::hybrid_recurrent_sequence(p, c.x.data(), dirs, y.data(), scratch.data());
-  return y;
-}
-
-bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::memcmp(&a[i], &b[i], sizeof(float)) != 0) return false;
-  }
-  return true;
-}
+using ptq_test::run_float;
+using ptq_test::run_hybrid;
+using ptq_test::same_bits;
 
 const char* act_name(CellActivation a) {
   return a == CellActivation::kTanh ? "tanh" : (a == CellActivation::kRelu ? "relu" : "sigmoid");

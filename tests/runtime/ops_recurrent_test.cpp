@@ -7,7 +7,6 @@
 
 #include <cmath>
 #include <cstdint>
-#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
@@ -135,14 +134,6 @@ const char* states_name(States s) {
   return "?";
 }
 
-bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::memcmp(&a[i], &b[i], sizeof(float)) != 0) return false;
-  }
-  return true;
-}
-
 // A small valid case for the error tests: B = 2, T = 3, I = 3, H = 2, states given.
 RecurrentCase small_case(RecurrentCell cell = RecurrentCell::kLstm, bool bidirectional = true) {
   RecurrentCase c;
@@ -226,31 +217,9 @@ TEST_CASE("recurrent: hybrid ops equal the reference kernel and stay within the 
 
         // The reference kernel, called directly.
         const RecurrentCase seen = as_seen(c, states);
-        ptq::RecurrentParams p;
-        p.cell = cell;
-        p.batches = c.B;
-        p.time_steps = c.T;
-        p.input_size = c.I;
-        p.hidden_size = c.H;
-        p.time_major = time_major;
-        p.bidirectional = bidirectional;
-        p.cell_clip = c.cell_clip;
-        p.input_quantization =
-            asymmetric ? ptq::HybridInputQuantization::kAsymmetric : ptq::HybridInputQuantization::kSymmetric;
-        ptq::RecurrentDirection<int8_t> dirs[2];
-        for (int d = 0; d < c.directions(); ++d) {
-          p.weight_scales[d] = {q.w_scales[d], q.r_scales[d]};
-          dirs[d].input_weights = q.w[d].data();
-          dirs[d].recurrent_weights = q.r[d].data();
-          dirs[d].bias = seen.b[d].data();
-          dirs[d].initial_hidden = seen.h0[d].empty() ? nullptr : seen.h0[d].data();
-          dirs[d].initial_cell = seen.c0[d].empty() ? nullptr : seen.c0[d].data();
-        }
-        REQUIRE(p.validate_hybrid().ok());
-        std::vector<unsigned char> scratch(ptq::reference::recurrent_hybrid_scratch_bytes(p));
-        std::vector<float> y_kernel(y.size());
-        ptq::reference::hybrid_recurrent_sequence(p, c.x.data(), dirs, y_kernel.data(), scratch.data());
-        CHECK(same_bits(y, y_kernel));
+        const std::vector<float> y_kernel = ptq_test::run_hybrid(
+            seen, q, asymmetric ? ptq::HybridInputQuantization::kAsymmetric : ptq::HybridInputQuantization::kSymmetric);
+        CHECK(ptq_test::same_bits(y, y_kernel));
 
         // The float op on the dequantized weights, within the oracle's bound.
         Built fl;

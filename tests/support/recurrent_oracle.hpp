@@ -21,13 +21,16 @@
 //         dh' = dn + dh + dz * (|n - h| + dn + dh)
 // where unprimed values are the oracle's, dh is the row's largest state error so far, dc per unit.
 //
-// Also here: random cases (one random draw per statement) and symmetric int8 weight quantization,
-// shared by the kernel and runtime op tests.
+// Also here, shared by the kernel and runtime op tests: random cases (one random draw per
+// statement), symmetric int8 weight quantization, and runners of the reference kernels on a case.
 #pragma once
+
+#include <doctest/doctest.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -266,6 +269,72 @@ inline QuantizedWeights quantize_weights(RecurrentCase& c, bool per_row) {
     quantize(c.r[d], c.H, q.r[d], q.r_scales[d]);
   }
   return q;
+}
+
+// ---- running the reference kernels ----------------------------------------------------------
+
+inline ptq::RecurrentParams params_of(const RecurrentCase& c) {
+  ptq::RecurrentParams p;
+  p.cell = c.cell;
+  p.batches = c.B;
+  p.time_steps = c.T;
+  p.input_size = c.I;
+  p.hidden_size = c.H;
+  p.time_major = c.time_major;
+  p.bidirectional = c.bidirectional;
+  p.activation = c.activation;
+  p.cell_clip = c.cell_clip;
+  return p;
+}
+
+template <class W>
+ptq::RecurrentDirection<W> direction_of(const RecurrentCase& c, int d, const W* w, const W* r) {
+  ptq::RecurrentDirection<W> dir;
+  dir.input_weights = w;
+  dir.recurrent_weights = r;
+  dir.bias = c.b[d].data();
+  dir.initial_hidden = c.h0[d].empty() ? nullptr : c.h0[d].data();
+  dir.initial_cell = c.c0[d].empty() ? nullptr : c.c0[d].data();
+  return dir;
+}
+
+// The float / hybrid reference kernel on c (hybrid: q holds c's weights quantized), with an
+// exact-size scratch (ASan sees any overrun) and a poisoned output.
+inline std::vector<float> run_float(const RecurrentCase& c) {
+  const ptq::RecurrentParams p = params_of(c);
+  REQUIRE(p.validate().ok());
+  ptq::RecurrentDirection<float> dirs[2];
+  for (int d = 0; d < c.directions(); ++d) dirs[d] = direction_of<float>(c, d, c.w[d].data(), c.r[d].data());
+  std::vector<unsigned char> scratch(ptq::reference::recurrent_scratch_bytes(p), 0xA5);
+  std::vector<float> y(static_cast<std::size_t>(c.B * c.T * c.directions() * c.H), -777.0f);
+  ptq::reference::recurrent_sequence(p, c.x.data(), dirs, y.data(), scratch.data());
+  return y;
+}
+
+inline std::vector<float> run_hybrid(const RecurrentCase& c, const QuantizedWeights& q,
+                                     ptq::HybridInputQuantization mode) {
+  ptq::RecurrentParams p = params_of(c);
+  p.input_quantization = mode;
+  ptq::RecurrentDirection<int8_t> dirs[2];
+  for (int d = 0; d < c.directions(); ++d) {
+    p.weight_scales[d].input = q.w_scales[d];
+    p.weight_scales[d].recurrent = q.r_scales[d];
+    dirs[d] = direction_of<int8_t>(c, d, q.w[d].data(), q.r[d].data());
+  }
+  REQUIRE(p.validate_hybrid().ok());
+  std::vector<unsigned char> scratch(ptq::reference::recurrent_hybrid_scratch_bytes(p), 0xA5);
+  std::vector<float> y(static_cast<std::size_t>(c.B * c.T * c.directions() * c.H), -777.0f);
+  ptq::reference::hybrid_recurrent_sequence(p, c.x.data(), dirs, y.data(), scratch.data());
+  return y;
+}
+
+// Bit equality, so that -0.0 != +0.0.
+inline bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (std::memcmp(&a[i], &b[i], sizeof(float)) != 0) return false;
+  }
+  return true;
 }
 
 }  // namespace ptq_test
