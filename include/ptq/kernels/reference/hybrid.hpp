@@ -38,6 +38,11 @@
 //   product.) TFLite releases before the per-channel hybrid (TF ~2.3) held the row offset in a float,
 //   so `dot -= row_sum * offset` was rounded once |dot| passed 2^24; ptq follows today's int32 form.
 //
+// Matrix times a batch of quantized rows, accumulating (hybrid_matrix_batch_vector_accumulate): the
+// dot and scale above, added into a float result that already holds the bias or earlier products,
+// as the hybrid sequence ops (recurrent.hpp) use it once per weight matrix and time step:
+//   result[b][n] += float(dot) * (row_scale[b] * w_scale[n])
+//
 // Conv2D: TFLite picks between two kernels (kernels/conv.cc): per channel when the weight scales are
 // not all equal or groups != 1, else per tensor. Each batch's whole H x W x C image is one "row".
 //   per channel (reference_ops::HybridConvPerChannel), input quantized asymmetrically:
@@ -204,6 +209,19 @@ constexpr int32_t wrapping_sub_mul(int32_t a, int32_t b, int32_t c) {
   return static_cast<int32_t>(static_cast<uint32_t>(a) - static_cast<uint32_t>(b) * static_cast<uint32_t>(c));
 }
 
+// sum_k w[k] * q[k] - row_sum * zp with row_sum = sum_k w[k], int32 wrapping: one weight row against
+// one quantized input row (PortableMatrixBatchVectorMultiplyAccumulate's `dotprod -= row_sums[row] *
+// batch_offset`, with the row sum accumulated alongside instead of cached).
+inline int32_t hybrid_row_dot(const int8_t* w_row, const int8_t* q_row, int64_t depth, int32_t zp) {
+  int32_t dot = 0;
+  int32_t row_sum = 0;
+  for (int64_t k = 0; k < depth; ++k) {
+    dot = wrapping_mac(dot, w_row[k], q_row[k]);
+    row_sum = wrapping_add(row_sum, w_row[k]);
+  }
+  return wrapping_sub_mul(dot, row_sum, zp);
+}
+
 }  // namespace detail
 
 // ---- per-row quantizers -----------------------------------------------------------------------
@@ -297,14 +315,7 @@ inline void hybrid_fully_connected_prequantized(const HybridFullyConnectedParams
     const int8_t* q_row = q_input + b * p.input_depth;
     const int32_t zp = row_zero_points != nullptr ? row_zero_points[b] : 0;
     for (int64_t n = 0; n < p.output_depth; ++n) {
-      const int8_t* w_row = weights + n * p.input_depth;
-      int32_t dot = 0;
-      int32_t row_sum = 0;
-      for (int64_t k = 0; k < p.input_depth; ++k) {
-        dot = wrapping_mac(dot, w_row[k], q_row[k]);
-        row_sum = wrapping_add(row_sum, w_row[k]);
-      }
-      dot = detail::wrapping_sub_mul(dot, row_sum, zp);  // dotprod -= row_sums[n] * batch_offset
+      const int32_t dot = detail::hybrid_row_dot(weights + n * p.input_depth, q_row, p.input_depth, zp);
       const float scale = row_scales[b] * p.weight_scale(n);
       float acc = bias != nullptr ? bias[n] : 0.0f;
       acc += static_cast<float>(dot) * scale;
@@ -333,6 +344,33 @@ inline void hybrid_fully_connected(const HybridFullyConnectedParams& p, const fl
                 scratch.row_scales.data(), scratch.row_zero_points.data());
   hybrid_fully_connected_prequantized(p, scratch.quantized_input.data(), scratch.row_scales.data(),
                                       scratch.row_zero_points.data(), weights, bias, output);
+}
+
+// tensor_utils::PortableMatrixBatchVectorMultiplyAccumulate (scaling_factors, per_channel_scale,
+// input_offset, row_sums) as the hybrid sequence ops call it (kernel_utils::RnnBatchStep,
+// lstm_eval.cc CalculateLstmGateHybrid): accumulates into a float result that already holds the
+// bias or earlier products. For vector b and weight row n:
+//   result[b * rows + n] += float(hybrid_row_dot(w[n], q[b], depth, zp[b])) * (row_scale[b] * w_scale[n])
+// weights [rows, depth]; weight_scales holds 1 (per tensor) or `rows` (per row) values; q_vectors
+// [batches, depth] with vector_scales and vector_zero_points [batches] (zero points may be null: all
+// 0). TFLite forms the scale as `scaling_factors[b] *= weight_scale` (RNN), `sf[b] * weight_scale`
+// (LSTM) or `scale = sf[b]; scale *= per_channel_scale[n]`: the same float product.
+inline void hybrid_matrix_batch_vector_accumulate(const int8_t* weights, int64_t rows, int64_t depth,
+                                                  const float* weight_scales, int64_t weight_scale_count,
+                                                  const int8_t* q_vectors, const float* vector_scales,
+                                                  const int32_t* vector_zero_points, int64_t batches,
+                                                  float* result) {
+  PTQ_DCHECK(weight_scale_count == 1 || weight_scale_count == rows,
+             "hybrid_matrix_batch_vector_accumulate: need 1 or `rows` weight scales");
+  for (int64_t b = 0; b < batches; ++b) {
+    const int8_t* q_row = q_vectors + b * depth;
+    const int32_t zp = vector_zero_points != nullptr ? vector_zero_points[b] : 0;
+    for (int64_t n = 0; n < rows; ++n) {
+      const int32_t dot = detail::hybrid_row_dot(weights + n * depth, q_row, depth, zp);
+      const float scale = vector_scales[b] * weight_scales[weight_scale_count == 1 ? 0 : n];
+      result[b * rows + n] += static_cast<float>(dot) * scale;
+    }
+  }
 }
 
 // ---- conv2d -----------------------------------------------------------------------------------
