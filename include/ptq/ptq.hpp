@@ -33,6 +33,7 @@
 #include "ptq/kernels/reference/hybrid.hpp"
 #include "ptq/kernels/reference/elementwise.hpp"
 #include "ptq/kernels/reference/pointwise.hpp"
+#include "ptq/kernels/reference/recurrent.hpp"
 #include "ptq/kernels/quantize.hpp"
 #include "ptq/kernels/float16.hpp"
 #include "ptq/kernels/gemm/gemm.hpp"
