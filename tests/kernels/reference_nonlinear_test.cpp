@@ -379,4 +379,26 @@ TEST_CASE("nonlinear: int8 logistic and tanh match TFLite's interpreter over eve
   CHECK(y == kTanhGolden);
 }
 
+TEST_CASE("nonlinear: TFLite's interpreter computes the int8 table, not the fixed-point formulation (golden)") {
+  // Input scale 0.018961604684591293, zero point -102 is one of the rare parameter sets where the two
+  // formulations differ, at near-ties of the output rounding: 256 * logistic(x) is 113.499994 at
+  // q = -114 (x = -12 s), 142.500006 at q = -90 and 178.499997 at q = -58; 128 * tanh(x) is -14.500006
+  // at q = -108 and 14.500006 at q = -96. The table (float) and the fixed-point arithmetic land on
+  // different sides of some of them. TFLite golden (BUILTIN_REF): logistic {-15, 15, 51}, tanh
+  // {-15, 15}: the table's values.
+  const ptq::QuantParams in{0.018961604684591293f, -102};
+  const std::vector<int8_t> xl = {-114, -90, -58};
+  std::vector<int8_t> y(3, 0);
+  ptq::reference::lookup(ptq::make_logistic_lut(in, {1.0f / 256, -128}), xl.data(), y.data(), 3);
+  CHECK(y == std::vector<int8_t>{-15, 15, 51});
+  ptq::reference::logistic_fixed_point(ptq::make_fixed_point_activation_params(in), xl.data(), y.data(), 3);
+  CHECK(y == std::vector<int8_t>{-14, 14, 50});
+  const std::vector<int8_t> xt = {-108, -96};
+  std::vector<int8_t> yt(2, 0);
+  ptq::reference::lookup(ptq::make_tanh_lut(in, {1.0f / 128, 0}), xt.data(), yt.data(), 2);
+  CHECK(yt == std::vector<int8_t>{-15, 15});
+  ptq::reference::tanh_fixed_point(ptq::make_fixed_point_activation_params(in), xt.data(), yt.data(), 2);
+  CHECK(yt == std::vector<int8_t>{-14, 14});
+}
+
 }

@@ -91,6 +91,21 @@ TEST_CASE("nonlinear: int8 Logistic and Tanh through the registry (hand-worked t
   t.h.run();
   CHECK(t.h.get<int8_t>(t.y) == std::vector<int8_t>{0, 97, -97, 127, -128});
 
+  // The interpreter runs TFLite's table: on parameters where the fixed-point formulation differs
+  // (see the kernel tests) it returns TFLite's golden values.
+  Unary g(OpKind::kLogistic, DType::kInt8, {3}, Quantization::per_tensor(0.018961604684591293f, -102),
+          Quantization::per_tensor(1.0f / 256, -128));
+  REQUIRE(g.h.prepare().ok());
+  g.h.set<int8_t>(g.x, {-114, -90, -58});
+  g.h.run();
+  CHECK(g.h.get<int8_t>(g.y) == std::vector<int8_t>{-15, 15, 51});
+  Unary gt(OpKind::kTanh, DType::kInt8, {2}, Quantization::per_tensor(0.018961604684591293f, -102),
+           Quantization::per_tensor(1.0f / 128, 0));
+  REQUIRE(gt.h.prepare().ok());
+  gt.h.set<int8_t>(gt.x, {-108, -96});
+  gt.h.run();
+  CHECK(gt.h.get<int8_t>(gt.y) == std::vector<int8_t>{-15, 15});
+
   // Extreme input zero point 127: every input is <= 0, so logistic <= 1/2 (q = 0 at the zero point).
   Unary e(OpKind::kLogistic, DType::kInt8, {2}, Quantization::per_tensor(1.0f / 16, 127),
           Quantization::per_tensor(1.0f / 256, -128));

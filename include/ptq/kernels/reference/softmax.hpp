@@ -26,8 +26,8 @@
 //   (rows of 4096 or more near-maximal values); ptq clamps the exponent there instead of aborting.
 //   The multiply follows the RoundingMode (TFLITE_SINGLE_ROUNDING defines
 //   MultiplyByQuantizedMultiplierGreaterThanOne as the single-rounding multiply).
-// TFLite's default (optimized) kernel is different: PopulateSoftmaxLookupTable, a float exp table,
-// float sums and std::round, which differs from the above in the last bit on some inputs. ptq
+// TFLite's default (optimized) kernel is a different formulation: PopulateSoftmaxLookupTable, a
+// float exp table, float sums and std::round, which can differ from the above in the last bit. ptq
 // follows the reference kernel (BUILTIN_REF), the one defined by integer arithmetic alone.
 //
 // int8 logistic and tanh. Two TFLite formulations, both here:
@@ -51,8 +51,10 @@
 //           tanh:     y = clamp(rounding_divide_by_pot(fixed_point_tanh<4>(x), 24), -128, 127)
 //       Where Micro's arithmetic is undefined (a scale below 2^-58 gives a right shift past 31) the
 //       multiplier here is flushed to zero instead.
-//   The two differ in the last bit on some inputs. The interpreter (runtime/ops/nonlinear.hpp) uses
-//   (a), because that is what TFLite's interpreter computes under BUILTIN_REF and by default.
+//   The two differ in the last bit on rare inputs (for about 0.1% of input scales, one to three of
+//   the 256 entries). The interpreter (runtime/ops/nonlinear.hpp) uses (a): that is what TFLite's
+//   interpreter computes under BUILTIN_REF and by default (checked: on parameters where (a) and (b)
+//   differ, TFLite 2.21's BUILTIN_REF interpreter returns (a); see the kernel tests).
 //
 // Fixed-point helpers: core/fixed_point_math.hpp. Standard library only.
 #pragma once
