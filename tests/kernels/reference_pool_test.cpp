@@ -304,6 +304,15 @@ TEST_CASE("pool: int8 mean matches TFLite's reference kernel (golden)") {
   std::vector<int8_t> y2(6, 0);
   ptq::reference::mean(p2, x2.data(), y2.data());
   CHECK(y2 == std::vector<int8_t>{2, -15, 44, -5, -9, 0});
+  // Equal parameters take the same path (TFLite's reference no longer truncates there): MEAN over axis
+  // -1 of [4, 7], input and output (0.015681490302085876, 0). 6/7 = 0.857 rounds to 1, -6/7 to -1.
+  const std::vector<int8_t> x3 = {1,    1,    1,    1,    1,    1,    0,    -1,   -1,   -1,   -1,   -1,   -1,   0,
+                                  127,  127,  127,  127,  127,  127,  127,  -128, -128, -128, -128, -128, -128, -127};
+  ptq::MeanParams p3 = mean_params(ptq::Shape{4, 7}, {-1});
+  ptq::set_mean_quantization(&p3, {0.015681490302085876f, 0}, {0.015681490302085876f, 0});
+  std::vector<int8_t> y3(4, 0);
+  ptq::reference::mean(p3, x3.data(), y3.data());
+  CHECK(y3 == std::vector<int8_t>{1, -1, 127, -128});
 }
 
 TEST_CASE("pool: int8 mean against an int64 re-derivation on random shapes and parameters") {
