@@ -1,22 +1,140 @@
-// runtime/ops/nonlinear.hpp: the interpreter's Softmax, Logistic, Tanh.
-// (Placeholder: every prepare below reports the op as not implemented yet.)
+// runtime/ops/nonlinear.hpp: the interpreter's Softmax, Logistic and Tanh (float32 and int8).
+//
+// Each op has one input and one output of the same dtype and shape (Softmax: rank >= 1, over the last
+// axis, attribute beta). The kernels are the scalar references in kernels/reference/softmax.hpp:
+//   float32   reference::softmax / logistic / tanh (TFLite's reference float kernels)
+//   int8      Softmax: reference::softmax (TFLite's kReference integer softmax);
+//             Logistic, Tanh: a 256-entry table built at prepare (make_logistic_lut / make_tanh_lut),
+//             which is what TFLite's interpreter computes for int8 in its reference and default
+//             builds alike; the fixed-point variant (reference_integer_ops, TFLite Micro) is in the
+//             same header for callers that need it.
+// int8 constraints, as TFLite's (and its quantization spec's): input and output per-tensor quantized;
+// output scale 1/256 and zero point -128 for Softmax (scale within 0.1% as TFLite's
+// TF_LITE_ENSURE_NEAR) and Logistic (exactly), 1/128 and 0 for Tanh (exactly). Prepare rejects other
+// output parameters with an error naming the output tensor.
 #pragma once
 
+#include <cmath>
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "ptq/kernels/reference/softmax.hpp"
 #include "ptq/runtime/op_kernel.hpp"
 
 PTQ_NAMESPACE_BEGIN
 namespace runtime {
+namespace nonlinear_detail {
+
+// One input, one output, same dtype and shape; float32 or int8.
+inline Status check_unary(const PrepareContext& ctx) {
+  if (ctx.input_count() != 1 || !ctx.has_input(0)) {
+    return ctx.error("expects 1 input, got " + std::to_string(ctx.input_count()));
+  }
+  if (ctx.output_count() != 1) return ctx.error("expects 1 output, got " + std::to_string(ctx.output_count()));
+  const ir::Tensor& x = ctx.input(0);
+  const ir::Tensor& y = ctx.output(0);
+  if (x.dtype != y.dtype) {
+    return ctx.error(ctx.output_name(0) + " is " + dtype_name(y.dtype) + "; expected " + dtype_name(x.dtype) +
+                     " like " + ctx.input_name(0));
+  }
+  if (x.dtype != DType::kFloat32 && x.dtype != DType::kInt8) {
+    return ctx.unsupported(ctx.input_name(0) + " is " + dtype_name(x.dtype) + "; supported: float32, int8");
+  }
+  if (x.shape != y.shape) {
+    return ctx.error(ctx.output_name(0) + " has shape " + y.shape.to_string() + "; expected " +
+                     x.shape.to_string() + " like " + ctx.input_name(0));
+  }
+  return {};
+}
+
+// The per-tensor parameters of an int8 tensor: present, one scale, finite positive scale, int8 zero point.
+inline Status int8_params(const PrepareContext& ctx, const ir::Tensor& t, const std::string& name, QuantParams* out) {
+  if (!t.quant.is_per_tensor()) {
+    return ctx.error(name + " is int8 but " +
+                     std::string(t.quant.empty() ? "has no quantization parameters" : "is not quantized per tensor"));
+  }
+  const QuantParams p = t.quant.params();
+  if (!std::isfinite(p.scale) || !(p.scale > 0.0f)) {
+    return ctx.error(name + " has scale " + std::to_string(p.scale) + "; expected a finite positive number");
+  }
+  if (p.zero_point < -128 || p.zero_point > 127) {
+    return ctx.error(name + " has zero point " + std::to_string(p.zero_point) + "; expected one in [-128, 127]");
+  }
+  *out = p;
+  return {};
+}
+
+// The fixed output parameters TFLite requires of int8 Softmax / Logistic (1/256, -128) and Tanh (1/128, 0).
+inline Status check_fixed_output(const PrepareContext& ctx, QuantParams y, float scale, const char* scale_text,
+                                 int32_t zero_point, bool near) {
+  const bool scale_ok = near ? std::fabs(y.scale - scale) <= 0.001f * scale : y.scale == scale;
+  if (!scale_ok || y.zero_point != zero_point) {
+    return ctx.error(ctx.output_name(0) + " has scale " + std::to_string(y.scale) + " and zero point " +
+                     std::to_string(y.zero_point) + "; int8 " + std::string(ir::op_kind_name(ctx.op().kind)) + " requires scale " + scale_text +
+                     " and zero point " + std::to_string(zero_point));
+  }
+  return {};
+}
+
+inline std::size_t element_count(const ir::Tensor& t) { return static_cast<std::size_t>(t.shape.num_elements()); }
+
+// Logistic and Tanh share everything but the float function, the table and the output parameters.
+template <class FloatKernel, class MakeTable>
+Result<std::unique_ptr<PreparedOp>> prepare_elementwise(const PrepareContext& ctx, FloatKernel float_kernel,
+                                                        MakeTable make_table, float out_scale,
+                                                        const char* out_scale_text, int32_t out_zero_point) {
+  PTQ_RETURN_IF_ERROR(check_unary(ctx));
+  const std::size_t n = element_count(ctx.input(0));
+  if (ctx.input(0).dtype == DType::kFloat32) {
+    return make_prepared_op([n, float_kernel](const RunContext& c) { float_kernel(c.in<float>(0), c.out<float>(), n); });
+  }
+  QuantParams x, y;
+  PTQ_RETURN_IF_ERROR(int8_params(ctx, ctx.input(0), ctx.input_name(0), &x));
+  PTQ_RETURN_IF_ERROR(int8_params(ctx, ctx.output(0), ctx.output_name(0), &y));
+  PTQ_RETURN_IF_ERROR(check_fixed_output(ctx, y, out_scale, out_scale_text, out_zero_point, /*near=*/false));
+  const Int8LookupTable table = make_table(x, y);
+  return make_prepared_op([n, table](const RunContext& c) { reference::lookup(table, c.in<int8_t>(0), c.out<int8_t>(), n); });
+}
+
+}  // namespace nonlinear_detail
 
 inline Result<std::unique_ptr<PreparedOp>> prepare_softmax(const PrepareContext& ctx) {
-  return ctx.unsupported("not implemented yet");
+  using namespace nonlinear_detail;
+  PTQ_RETURN_IF_ERROR(check_unary(ctx));
+  const ir::Tensor& x = ctx.input(0);
+  if (x.shape.rank() < 1) return ctx.error(ctx.input_name(0) + " is a scalar; softmax needs rank >= 1");
+  const float beta = ctx.attrs().beta;
+  if (!std::isfinite(beta)) return ctx.error("beta = " + std::to_string(beta) + " is not finite");
+  const int64_t depth = x.shape[x.shape.rank() - 1];
+  const int64_t outer = x.shape.flat_size(0, x.shape.rank() - 1);
+  if (x.dtype == DType::kFloat32) {
+    SoftmaxParams p;
+    p.outer_size = outer;
+    p.depth = depth;
+    p.beta = beta;
+    PTQ_RETURN_IF_ERROR(p.validate().with_context(ctx.what()));
+    return make_prepared_op([p](const RunContext& c) { reference::softmax(p, c.in<float>(0), c.out<float>()); });
+  }
+  QuantParams xq, yq;
+  PTQ_RETURN_IF_ERROR(int8_params(ctx, x, ctx.input_name(0), &xq));
+  PTQ_RETURN_IF_ERROR(int8_params(ctx, ctx.output(0), ctx.output_name(0), &yq));
+  PTQ_RETURN_IF_ERROR(check_fixed_output(ctx, yq, 1.0f / 256.0f, "1/256", -128, /*near=*/true));
+  Result<SoftmaxParams> p = make_softmax_params(outer, depth, beta, xq.scale, ctx.options().rounding);
+  if (!p.ok()) return ctx.error(ctx.input_name(0) + ": " + p.status().message());
+  return make_prepared_op([q = p.value()](const RunContext& c) { reference::softmax(q, c.in<int8_t>(0), c.out<int8_t>()); });
 }
 
 inline Result<std::unique_ptr<PreparedOp>> prepare_logistic(const PrepareContext& ctx) {
-  return ctx.unsupported("not implemented yet");
+  return nonlinear_detail::prepare_elementwise(
+      ctx, [](const float* x, float* y, std::size_t n) { reference::logistic(x, y, n); }, make_logistic_lut,
+      1.0f / 256.0f, "1/256", -128);
 }
 
 inline Result<std::unique_ptr<PreparedOp>> prepare_tanh(const PrepareContext& ctx) {
-  return ctx.unsupported("not implemented yet");
+  return nonlinear_detail::prepare_elementwise(
+      ctx, [](const float* x, float* y, std::size_t n) { reference::tanh(x, y, n); }, make_tanh_lut,
+      1.0f / 128.0f, "1/128", 0);
 }
 
 }  // namespace runtime

@@ -1,22 +1,162 @@
-// runtime/ops/pool.hpp: the interpreter's AveragePool2D, MaxPool2D, Mean.
-// (Placeholder: every prepare below reports the op as not implemented yet.)
+// runtime/ops/pool.hpp: the interpreter's AveragePool2D, MaxPool2D and Mean (float32 and int8).
+//
+// Kernels: the scalar references in kernels/reference/pool.hpp (TFLite's reference pooling and
+// reduce-mean arithmetic; see that header for the exact formulas).
+//   AveragePool2D, MaxPool2D: x [N, H, W, C] -> y [N, OH, OW, C] with OH, OW from compute_padding
+//     (attributes filter, stride, padding, fused activation). int8 requires equal input and output
+//     parameters (scale within 1e-6 and the same zero point, TFLite's pooling.cc check); the fused
+//     activation clamps in the output's quantized domain.
+//   Mean: x -> y over attribute `axes` (negative from the end, duplicates ignored), keep_dims; the
+//     output shape must be the reduced shape. int8 requantizes from the input's to the output's
+//     parameters (any pair), as TFLite's reference QuantizedMeanOrSum.
+// Input and output dtypes must match; float32 and int8 are supported, other dtypes are unimplemented().
 #pragma once
 
+#include <cmath>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ptq/kernels/reference/pool.hpp"
 #include "ptq/runtime/op_kernel.hpp"
 
 PTQ_NAMESPACE_BEGIN
 namespace runtime {
+namespace pool_detail {
+
+// One input, one output, the same dtype, float32 or int8.
+inline Status check_single_io(const PrepareContext& ctx) {
+  if (ctx.input_count() != 1 || !ctx.has_input(0)) {
+    return ctx.error("expects 1 input, got " + std::to_string(ctx.input_count()));
+  }
+  if (ctx.output_count() != 1) return ctx.error("expects 1 output, got " + std::to_string(ctx.output_count()));
+  const ir::Tensor& x = ctx.input(0);
+  const ir::Tensor& y = ctx.output(0);
+  if (x.dtype != y.dtype) {
+    return ctx.error(ctx.output_name(0) + " is " + dtype_name(y.dtype) + "; expected " + dtype_name(x.dtype) +
+                     " like " + ctx.input_name(0));
+  }
+  if (x.dtype != DType::kFloat32 && x.dtype != DType::kInt8) {
+    return ctx.unsupported(ctx.input_name(0) + " is " + dtype_name(x.dtype) + "; supported: float32, int8");
+  }
+  return {};
+}
+
+inline Status int8_params(const PrepareContext& ctx, const ir::Tensor& t, const std::string& name, QuantParams* out) {
+  if (!t.quant.is_per_tensor()) {
+    return ctx.error(name + " is int8 but " +
+                     std::string(t.quant.empty() ? "has no quantization parameters" : "is not quantized per tensor"));
+  }
+  const QuantParams p = t.quant.params();
+  if (!std::isfinite(p.scale) || !(p.scale > 0.0f)) {
+    return ctx.error(name + " has scale " + std::to_string(p.scale) + "; expected a finite positive number");
+  }
+  if (p.zero_point < -128 || p.zero_point > 127) {
+    return ctx.error(name + " has zero point " + std::to_string(p.zero_point) + "; expected one in [-128, 127]");
+  }
+  *out = p;
+  return {};
+}
+
+enum class PoolKind { kAverage, kMax };
+
+inline Result<std::unique_ptr<PreparedOp>> prepare_pool2d(const PrepareContext& ctx, PoolKind kind) {
+  PTQ_RETURN_IF_ERROR(check_single_io(ctx));
+  const ir::Tensor& x = ctx.input(0);
+  const ir::Tensor& y = ctx.output(0);
+  const ir::Attributes& a = ctx.attrs();
+  if (x.shape.rank() != 4) {
+    return ctx.error(ctx.input_name(0) + " has shape " + x.shape.to_string() + "; expected rank 4 (NHWC)");
+  }
+  if (a.filter_h < 1 || a.filter_w < 1 || a.stride_h < 1 || a.stride_w < 1) {
+    return ctx.error("filter " + std::to_string(a.filter_h) + "x" + std::to_string(a.filter_w) + " and stride " +
+                     std::to_string(a.stride_h) + "x" + std::to_string(a.stride_w) + " must be >= 1");
+  }
+  PoolParams p = make_pool_params(a.padding, x.shape[0], x.shape[1], x.shape[2], x.shape[3], a.filter_h, a.filter_w,
+                                  a.stride_h, a.stride_w);
+  const Shape expected{p.batches, p.output_height, p.output_width, p.channels};
+  if (y.shape != expected) {
+    return ctx.error(ctx.output_name(0) + " has shape " + y.shape.to_string() + "; the window gives " +
+                     expected.to_string());
+  }
+  if (x.dtype == DType::kFloat32) {
+    const FloatActivationRange r = reference::calculate_activation_range(a.activation);
+    p.float_activation_min = r.min;
+    p.float_activation_max = r.max;
+    PTQ_RETURN_IF_ERROR(p.validate().with_context(ctx.what()));
+    if (kind == PoolKind::kAverage) {
+      return make_prepared_op([p](const RunContext& c) { reference::average_pool(p, c.in<float>(0), c.out<float>()); });
+    }
+    return make_prepared_op([p](const RunContext& c) { reference::max_pool(p, c.in<float>(0), c.out<float>()); });
+  }
+  QuantParams xq, yq;
+  PTQ_RETURN_IF_ERROR(int8_params(ctx, x, ctx.input_name(0), &xq));
+  PTQ_RETURN_IF_ERROR(int8_params(ctx, y, ctx.output_name(0), &yq));
+  if (std::fabs(xq.scale - yq.scale) > 1.0e-6f || xq.zero_point != yq.zero_point) {
+    return ctx.error(ctx.output_name(0) + " has scale " + std::to_string(yq.scale) + " and zero point " +
+                     std::to_string(yq.zero_point) + "; int8 pooling requires the input's parameters (scale " +
+                     std::to_string(xq.scale) + ", zero point " + std::to_string(xq.zero_point) + ")");
+  }
+  const QuantizedActivationRange r = reference::calculate_activation_range_quantized<int8_t>(a.activation, yq);
+  p.activation_min = r.min;
+  p.activation_max = r.max;
+  PTQ_RETURN_IF_ERROR(p.validate_quantized().with_context(ctx.what()));
+  if (kind == PoolKind::kAverage) {
+    return make_prepared_op([p](const RunContext& c) { reference::average_pool(p, c.in<int8_t>(0), c.out<int8_t>()); });
+  }
+  return make_prepared_op([p](const RunContext& c) { reference::max_pool(p, c.in<int8_t>(0), c.out<int8_t>()); });
+}
+
+// The shape Mean produces: reduced dims removed, or set to 1 with keep_dims.
+inline Shape mean_output_shape(const Shape& in, const std::vector<int32_t>& axes, bool keep_dims) {
+  std::vector<int64_t> dims;
+  for (int d = 0; d < in.rank(); ++d) {
+    bool reduced = false;
+    for (int32_t a : axes) reduced = reduced || a == d || a + in.rank() == d;
+    if (!reduced) {
+      dims.push_back(in[d]);
+    } else if (keep_dims) {
+      dims.push_back(1);
+    }
+  }
+  return Shape(std::move(dims));
+}
+
+}  // namespace pool_detail
 
 inline Result<std::unique_ptr<PreparedOp>> prepare_average_pool2d(const PrepareContext& ctx) {
-  return ctx.unsupported("not implemented yet");
+  return pool_detail::prepare_pool2d(ctx, pool_detail::PoolKind::kAverage);
 }
 
 inline Result<std::unique_ptr<PreparedOp>> prepare_max_pool2d(const PrepareContext& ctx) {
-  return ctx.unsupported("not implemented yet");
+  return pool_detail::prepare_pool2d(ctx, pool_detail::PoolKind::kMax);
 }
 
 inline Result<std::unique_ptr<PreparedOp>> prepare_mean(const PrepareContext& ctx) {
-  return ctx.unsupported("not implemented yet");
+  using namespace pool_detail;
+  PTQ_RETURN_IF_ERROR(check_single_io(ctx));
+  const ir::Tensor& x = ctx.input(0);
+  const ir::Tensor& y = ctx.output(0);
+  const ir::Attributes& a = ctx.attrs();
+  Result<MeanParams> made = make_mean_params(x.shape, a.axes);
+  if (!made.ok()) return ctx.error(made.status().message());
+  MeanParams p = std::move(made).value();
+  const Shape expected = mean_output_shape(x.shape, a.axes, a.keep_dims);
+  if (y.shape != expected) {
+    return ctx.error(ctx.output_name(0) + " has shape " + y.shape.to_string() + "; reducing " +
+                     x.shape.to_string() + " gives " + expected.to_string());
+  }
+  if (x.dtype == DType::kFloat32) {
+    return make_prepared_op([p](const RunContext& c) { reference::mean(p, c.in<float>(0), c.out<float>()); });
+  }
+  QuantParams xq, yq;
+  PTQ_RETURN_IF_ERROR(int8_params(ctx, x, ctx.input_name(0), &xq));
+  PTQ_RETURN_IF_ERROR(int8_params(ctx, y, ctx.output_name(0), &yq));
+  set_mean_quantization(&p, xq, yq, ctx.options().rounding);
+  PTQ_RETURN_IF_ERROR(reference::detail::check_multiplier(ctx.what(), "input/output scale ratio multiplier",
+                                                          p.multiplier, ctx.options().rounding));
+  return make_prepared_op([p](const RunContext& c) { reference::mean(p, c.in<int8_t>(0), c.out<int8_t>()); });
 }
 
 }  // namespace runtime
