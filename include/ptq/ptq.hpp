@@ -37,6 +37,8 @@
 #include "ptq/kernels/reference/recurrent.hpp"
 #include "ptq/kernels/reference/pool.hpp"
 #include "ptq/kernels/reference/softmax.hpp"
+#include "ptq/kernels/reference/data.hpp"
+#include "ptq/kernels/reference/batch_matmul.hpp"
 #include "ptq/kernels/quantize.hpp"
 #include "ptq/kernels/float16.hpp"
 #include "ptq/kernels/gemm/gemm.hpp"
@@ -51,6 +53,7 @@
 #include "ptq/ir/builder.hpp"
 #include "ptq/ir/shape_inference.hpp"
 #include "ptq/ir/validate.hpp"
+#include "ptq/ir/format.hpp"
 
 // runtime: the interpreter (prepare once, run many) and its op registry
 #include "ptq/runtime/op_kernel.hpp"
