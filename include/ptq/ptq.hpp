@@ -37,6 +37,7 @@
 #include "ptq/kernels/reference/recurrent.hpp"
 #include "ptq/kernels/reference/pool.hpp"
 #include "ptq/kernels/reference/softmax.hpp"
+#include "ptq/kernels/reference/lookup_table.hpp"
 #include "ptq/kernels/reference/data.hpp"
 #include "ptq/kernels/reference/batch_matmul.hpp"
 #include "ptq/kernels/quantize.hpp"

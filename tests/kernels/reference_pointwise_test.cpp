@@ -360,37 +360,37 @@ TEST_CASE("pointwise: int8 HardSwish stays within one step of the real function"
 }
 
 TEST_CASE("pointwise: Clip and HardSigmoid int8 tables follow their defining formula") {
-  // table[q] = clamp(zp_y + round(f(float(q - zp_x) * s_x) / s_y), -128, 127), std::round.
+  // table[uint8(q)] = clamp(round(f(s_x * float(q - zp_x)) * (1 / s_y)) + zp_y, -128, 127), std::round.
   // Clip [0, 6], s_x = 0.1, zp_x = 0, s_y = 0.05, zp_y = -128:
   //   q = -5 -> 0 -> -128;  q = 10 -> 1.0 / 0.05 = 20 -> -108;  q = 127 -> 6 / 0.05 = 120 -> -8.
   const QuantParams cx{0.1f, 0}, cy{0.05f, -128};
   const ptq::Int8LookupTable clip =
-      ptq::make_int8_lookup_table(cx, cy, [](float v) { return ptq::reference::clip_one(v, 0.0f, 6.0f); });
-  CHECK(clip(-5) == -128);
-  CHECK(clip(10) == -108);
-  CHECK(clip(127) == -8);
+      ptq::make_int8_lut(cx, cy, [](float v) { return ptq::reference::clip_one(v, 0.0f, 6.0f); });
+  CHECK(clip[static_cast<uint8_t>(int8_t{-5})] == -128);
+  CHECK(clip[static_cast<uint8_t>(int8_t{10})] == -108);
+  CHECK(clip[static_cast<uint8_t>(int8_t{127})] == -8);
   // HardSigmoid alpha 0.2, beta 0.5, s_x = 0.1, s_y = 1/256, zp_y = -128:
   //   q = 0 -> 0.5 -> 128 -> 0;  q = -128 -> 0 -> -128;  q = 127 -> 1 -> 256 -> 127 (saturates);
   //   q = 10 -> 0.7 -> 179.2 -> 179 -> 51.
   const QuantParams hy{0.00390625f, -128};
   const ptq::Int8LookupTable hs =
-      ptq::make_int8_lookup_table(cx, hy, [](float v) { return ptq::reference::hard_sigmoid_one(v, 0.2f, 0.5f); });
-  CHECK(hs(0) == 0);
-  CHECK(hs(-128) == -128);
-  CHECK(hs(127) == 127);
-  CHECK(hs(10) == 51);
+      ptq::make_int8_lut(cx, hy, [](float v) { return ptq::reference::hard_sigmoid_one(v, 0.2f, 0.5f); });
+  CHECK(hs[static_cast<uint8_t>(int8_t{0})] == 0);
+  CHECK(hs[static_cast<uint8_t>(int8_t{-128})] == -128);
+  CHECK(hs[static_cast<uint8_t>(int8_t{127})] == 127);
+  CHECK(hs[static_cast<uint8_t>(int8_t{10})] == 51);
 
   // Every entry, and the lookup kernel, against the formula written out here.
   const QuantParams qx{0.037f, 17}, qy{0.021f, -9};
   const ptq::Int8LookupTable t =
-      ptq::make_int8_lookup_table(qx, qy, [](float v) { return ptq::reference::hard_sigmoid_one(v, 0.3f, 0.4f); });
+      ptq::make_int8_lut(qx, qy, [](float v) { return ptq::reference::hard_sigmoid_one(v, 0.3f, 0.4f); });
   const std::vector<int8_t> x = all_int8();
   std::vector<int8_t> y(x.size(), 0);
   ptq::reference::lookup(t, x.data(), y.data(), x.size());
   for (std::size_t i = 0; i < x.size(); ++i) {
-    const float real = static_cast<float>(x[i] - qx.zero_point) * qx.scale;
+    const float real = qx.scale * static_cast<float>(x[i] - qx.zero_point);
     const float f = std::max(0.0f, std::min(1.0f, 0.3f * real + 0.4f));
-    const float q = std::round(f / qy.scale) + static_cast<float>(qy.zero_point);
+    const float q = std::round(f * (1.0f / qy.scale)) + static_cast<float>(qy.zero_point);
     CHECK(y[i] == static_cast<int8_t>(std::max(-128.0f, std::min(127.0f, q))));
   }
 }

@@ -49,10 +49,10 @@
 //   QuantizeMultiplier does in either build; the run steps do not depend on the mode.
 //
 // Quantized Clip and HardSigmoid (no TFLite int8 kernel): a 256-entry table built at prepare from
-// the float function f, for every int8 value q:
-//   table[q] = clamp(y_zp + round(f(float(q - x_zp) * s_x) / s_y), -128, 127)
-//   with f the float kernel above, a float division by s_y and round = std::round (ties away from
-//   zero, TFLite's rounding): exactly reference::quantize_one(f(dequantize_one(q))). Run is a lookup.
+// the float function f with TFLite's LUTPopulate<int8_t> (reference/lookup_table.hpp), the same
+// table TFLite's own int8 Logistic and Tanh use:
+//   table[q] = clamp(round(f(s_x * float(q - x_zp)) * (1 / s_y)) + y_zp, -128, 127)
+//   with f the float kernel above and round = std::round (ties away from zero). Run is a lookup.
 //
 // Standard library only.
 #pragma once
@@ -73,6 +73,7 @@
 #include "ptq/core/qparams.hpp"
 #include "ptq/core/status.hpp"
 #include "ptq/kernels/reference/activation.hpp"
+#include "ptq/kernels/reference/lookup_table.hpp"
 #include "ptq/kernels/reference/quantize.hpp"
 
 PTQ_NAMESPACE_BEGIN
@@ -284,27 +285,6 @@ inline Result<QuantizedHardSwishParams> make_quantized_hard_swish_params(QuantPa
   return p;
 }
 
-// ---- lookup tables (Clip, HardSigmoid) ---------------------------------------------------------
-
-// y = table[x + 128] for int8 x.
-struct Int8LookupTable {
-  std::array<int8_t, 256> values{};
-
-  int8_t operator()(int8_t x) const { return values[static_cast<std::size_t>(static_cast<int32_t>(x) + 128)]; }
-};
-
-// The table of float function f between int8 tensors with parameters x and y (see the header).
-// Preconditions: scales finite and positive, zero points in int8's range.
-template <class F>
-Int8LookupTable make_int8_lookup_table(QuantParams x, QuantParams y, F f) {
-  Int8LookupTable t;
-  for (int32_t q = -128; q <= 127; ++q) {
-    const float real = reference::dequantize_one<int8_t>(static_cast<int8_t>(q), x.scale, x.zero_point);
-    t.values[static_cast<std::size_t>(q + 128)] = reference::quantize_one<int8_t>(f(real), y.scale, y.zero_point);
-  }
-  return t;
-}
-
 namespace reference {
 
 // ---- quantized kernels ------------------------------------------------------------------------
@@ -358,9 +338,6 @@ inline void hard_swish_quantized(const QuantizedHardSwishParams& p, const int8_t
   for (std::size_t i = 0; i < n; ++i) y[i] = hard_swish_quantized_one(x[i], p);
 }
 
-inline void lookup(const Int8LookupTable& t, const int8_t* x, int8_t* y, std::size_t n) {
-  for (std::size_t i = 0; i < n; ++i) y[i] = t(x[i]);
-}
 
 }  // namespace reference
 PTQ_NAMESPACE_END

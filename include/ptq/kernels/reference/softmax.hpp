@@ -72,6 +72,7 @@
 #include "ptq/core/fixed_point_math.hpp"
 #include "ptq/core/qparams.hpp"
 #include "ptq/core/status.hpp"
+#include "ptq/kernels/reference/lookup_table.hpp"
 
 PTQ_NAMESPACE_BEGIN
 
@@ -169,32 +170,6 @@ inline FixedPointActivationParams make_fixed_point_activation_params(QuantParams
   p.input_left_shift = m.shift;
   p.input_range_radius = calculate_input_radius(kInputIntegerBits, m.shift, 31);
   return p;
-}
-
-// A 256-entry int8 -> int8 table indexed by the input's bit pattern (uint8_t(q)), TFLite's layout.
-using Int8LookupTable = std::array<int8_t, 256>;
-
-// TFLite's LUTPopulate<int8_t> (kernels/internal/common.h) for a float function f.
-template <class F>
-Int8LookupTable make_int8_lut(QuantParams input, QuantParams output, F f) {
-  Int8LookupTable table{};
-  const float inverse_scale = 1.0f / output.scale;
-  for (int32_t q = -128; q <= 127; ++q) {
-    const float dequantized = input.scale * static_cast<float>(q - input.zero_point);
-    const float transformed = f(dequantized);
-    const float rescaled = std::round(transformed * inverse_scale);
-    const float shifted = rescaled + static_cast<float>(output.zero_point);
-    // TFLite converts to int32 and then clamps; clamping in float first gives the same value for every
-    // finite result and keeps NaN/inf (where the conversion is undefined) defined: NaN -> -128.
-    int32_t v = -128;
-    if (shifted >= 127.0f) {
-      v = 127;
-    } else if (shifted > -128.0f) {
-      v = static_cast<int32_t>(shifted);
-    }
-    table[static_cast<uint8_t>(static_cast<int8_t>(q))] = static_cast<int8_t>(v);
-  }
-  return table;
 }
 
 namespace reference {
@@ -309,11 +284,6 @@ inline void softmax(const SoftmaxParams& p, const int8_t* input, int8_t* output)
   } else {
     detail::softmax_int8<RoundingMode::kDouble>(p, input, output);
   }
-}
-
-// TFLite's int8 LookupTable: output[i] = table[uint8(input[i])].
-inline void lookup(const Int8LookupTable& table, const int8_t* input, int8_t* output, std::size_t n) {
-  for (std::size_t i = 0; i < n; ++i) output[i] = table[static_cast<uint8_t>(input[i])];
 }
 
 namespace detail {

@@ -214,7 +214,7 @@ template <class F>
 PreparedResult prepare_int8_lookup(const PrepareContext& ctx, std::size_t n, F f) {
   QuantParams x, y;
   PTQ_RETURN_IF_ERROR(unary_params<int8_t>(ctx, &x, &y));
-  const Int8LookupTable table = make_int8_lookup_table(x, y, f);
+  const Int8LookupTable table = make_int8_lut(x, y, f);
   return make_prepared_op([table, n](const RunContext& c) { reference::lookup(table, c.in<int8_t>(0), c.out<int8_t>(), n); });
 }
 
