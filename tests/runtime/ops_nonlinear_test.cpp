@@ -158,15 +158,15 @@ TEST_CASE("nonlinear: prepare errors for dtypes, shapes, quantization and attrib
   // Mismatched shapes.
   Unary shape(OpKind::kSoftmax, DType::kFloat32, {2, 3}, {}, {}, {}, DType::kFloat32, {3, 2});
   s = shape.h.prepare();
-  CHECK(mentions(s, "has shape [3, 2]; expected [2, 3]"));
+  CHECK(mentions(s, "has shape [3, 2] but input 0 'x' has [2, 3]; they must match"));
   // Missing and per-axis quantization.
   Unary none(OpKind::kTanh, DType::kInt8, {4}, {}, Quantization::per_tensor(1.0f / 128, 0));
   s = none.h.prepare();
-  CHECK(mentions(s, "input 0 'x' is int8 but has no quantization parameters"));
+  CHECK(mentions(s, "input 0 'x' is int8 and needs per-tensor quantization (one scale and zero point); it has none"));
   Unary axis(OpKind::kLogistic, DType::kInt8, {2}, Quantization::along(0, {0.1f, 0.2f}),
              Quantization::per_tensor(1.0f / 256, -128));
   s = axis.h.prepare();
-  CHECK(mentions(s, "not quantized per tensor"));
+  CHECK(mentions(s, "needs per-tensor quantization"));
   Unary zero_scale(OpKind::kSoftmax, DType::kInt8, {4}, Quantization::per_tensor(0.0f, 0),
                    Quantization::per_tensor(1.0f / 256, -128));
   CHECK(mentions(zero_scale.h.prepare(), "scale 0.000000"));
@@ -188,7 +188,7 @@ TEST_CASE("nonlinear: prepare errors for dtypes, shapes, quantization and attrib
   const auto b = h.input("b", DType::kFloat32, {2});
   const auto y = h.output("y", DType::kFloat32, {2});
   h.op(OpKind::kTanh, {a, b}, {y});
-  CHECK(mentions(h.prepare(), "expects 1 input, got 2"));
+  CHECK(mentions(h.prepare(), "expects 1 input(s) and 1 output(s), got 2 and 1"));
 }
 
 }

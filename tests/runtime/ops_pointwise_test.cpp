@@ -372,7 +372,7 @@ TEST_CASE("pointwise: prepare errors name the op and the tensor") {
     const auto a = h.input("a", DType::kFloat32, {2});
     const auto y = h.output("y", DType::kFloat32, {2});
     h.op(OpKind::kAdd, {a}, {y});
-    CHECK(contains(h.prepare(), "expects 2 input(s) and 1 output; got 1 and 1"));
+    CHECK(contains(h.prepare(), "expects 2 input(s) and 1 output(s), got 1 and 1"));
 
     OpHarness u;
     const auto x = u.input("x", DType::kFloat32, {2, 3});

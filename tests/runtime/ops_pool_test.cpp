@@ -130,10 +130,10 @@ TEST_CASE("pool: pooling prepare errors name the tensor or attribute") {
   CHECK(u8.h.prepare().code() == ptq::StatusCode::kUnimplemented);
   OneOp mixed(OpKind::kMaxPool2D, DType::kFloat32, {1, 2, 2, 1}, {1, 1, 1, 1}, pool_attrs(2, 2, 1, 1, ptq::Padding::kValid),
               {}, {}, DType::kInt8);
-  CHECK(mentions(mixed.h.prepare(), "output 0 'y' is int8; expected float32"));
+  CHECK(mentions(mixed.h.prepare(), "output 0 'y' is int8 but input 0 'x' is float32; expected the same dtype"));
   OneOp noq(OpKind::kAveragePool2D, DType::kInt8, {1, 2, 2, 1}, {1, 1, 1, 1}, pool_attrs(2, 2, 1, 1, ptq::Padding::kValid),
             Quantization::per_tensor(0.5f, 0), {});
-  CHECK(mentions(noq.h.prepare(), "output 0 'y' is int8 but has no quantization parameters"));
+  CHECK(mentions(noq.h.prepare(), "output 0 'y' is int8 and needs per-tensor quantization (one scale and zero point); it has none"));
 }
 
 TEST_CASE("pool: float32 Mean through the registry, keep_dims and negative axes") {
@@ -189,7 +189,7 @@ TEST_CASE("pool: Mean prepare errors name the axis or the tensor") {
   OneOp shape(OpKind::kMean, DType::kFloat32, {2, 3}, {2}, mean_attrs({1}, true));
   CHECK(mentions(shape.h.prepare(), "output 0 'y' has shape [2]; reducing [2, 3] gives [2, 1]"));
   OneOp noq(OpKind::kMean, DType::kInt8, {2, 3}, {2}, mean_attrs({1}, false), {}, Quantization::per_tensor(1.0f, 0));
-  CHECK(mentions(noq.h.prepare(), "input 0 'x' is int8 but has no quantization parameters"));
+  CHECK(mentions(noq.h.prepare(), "input 0 'x' is int8 and needs per-tensor quantization (one scale and zero point); it has none"));
   OneOp huge(OpKind::kMean, DType::kInt8, {2}, {}, mean_attrs({0}, false), Quantization::per_tensor(1e6f, 0),
              Quantization::per_tensor(1e-6f, 0));
   huge.h.options.rounding = ptq::RoundingMode::kDouble;  // (single rounding saturates the shift instead)

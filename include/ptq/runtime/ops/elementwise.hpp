@@ -28,68 +28,20 @@
 #include "ptq/kernels/reference/elementwise.hpp"
 #include "ptq/kernels/reference/pointwise.hpp"
 #include "ptq/runtime/op_kernel.hpp"
+#include "ptq/runtime/ops/checks.hpp"
 
 PTQ_NAMESPACE_BEGIN
 namespace runtime {
 namespace pointwise_detail {
 
-using PreparedResult = Result<std::unique_ptr<PreparedOp>>;
-
-// Exactly `inputs` inputs (all present) and one output.
-inline Status check_arity(const PrepareContext& ctx, int inputs) {
-  if (ctx.input_count() != inputs || ctx.output_count() != 1) {
-    return ctx.error("expects " + std::to_string(inputs) + " input(s) and 1 output; got " +
-                     std::to_string(ctx.input_count()) + " and " + std::to_string(ctx.output_count()));
-  }
-  for (int i = 0; i < inputs; ++i) {
-    if (!ctx.has_input(i)) return ctx.error("input " + std::to_string(i) + " is absent");
-  }
-  return {};
-}
-
 // Every input has the output's dtype.
 inline Status check_same_dtype(const PrepareContext& ctx) {
-  const DType dtype = ctx.output().dtype;
-  for (int i = 0; i < ctx.input_count(); ++i) {
-    if (ctx.input(i).dtype != dtype) {
-      return ctx.error(ctx.input_name(i) + " is " + dtype_name(ctx.input(i).dtype) + " but " + ctx.output_name() +
-                       " is " + dtype_name(dtype) + "; they must match");
-    }
-  }
+  for (int i = 0; i < ctx.input_count(); ++i) PTQ_RETURN_IF_ERROR(expect_same_dtype(ctx, i));
   return {};
 }
 
 inline Status unsupported_dtype(const PrepareContext& ctx, const char* supported) {
   return ctx.unsupported(ctx.output_name() + " is " + dtype_name(ctx.output().dtype) + "; supported: " + supported);
-}
-
-// The per-tensor parameters of quantized tensor `t` (named `name` in messages) of type T.
-template <class T>
-Result<QuantParams> per_tensor_params(const PrepareContext& ctx, const ir::Tensor& t, const std::string& name) {
-  if (!t.quant.is_per_tensor()) {
-    const std::string has = t.quant.empty() ? "none" : std::to_string(t.quant.scales.size()) + " scales along axis " +
-                                                           std::to_string(t.quant.axis);
-    return ctx.error(name + " is " + dtype_name(t.dtype) +
-                     " and needs per-tensor quantization (one scale and zero point); it has " + has);
-  }
-  const QuantParams q = t.quant.params();
-  if (!std::isfinite(q.scale) || !(q.scale > 0.0f)) {
-    return ctx.error(name + " has scale " + std::to_string(q.scale) + "; it must be finite and positive");
-  }
-  if (q.zero_point < quant_min<T>() || q.zero_point > quant_max<T>()) {
-    return ctx.error(name + " has zero point " + std::to_string(q.zero_point) + ", outside [" +
-                     std::to_string(quant_min<T>()) + ", " + std::to_string(quant_max<T>()) + "]");
-  }
-  if (sizeof(T) == 2 && q.zero_point != 0) {
-    return ctx.error(name + " is int16 with zero point " + std::to_string(q.zero_point) +
-                     "; int16 activations are symmetric (zero point 0)");
-  }
-  return q;
-}
-
-// A kernel's validate() result as an error of this op (it should not fail after the checks above).
-inline Status check_params(const PrepareContext& ctx, const Status& s) {
-  return s.ok() ? s : ctx.error(s.message());
 }
 
 // ---- Add, Sub, Mul ------------------------------------------------------------------------------
@@ -120,7 +72,7 @@ PreparedResult prepare_quantized_binary(const PrepareContext& ctx, BinaryKind ki
 }
 
 inline PreparedResult prepare_binary(const PrepareContext& ctx, BinaryKind kind) {
-  PTQ_RETURN_IF_ERROR(check_arity(ctx, 2));
+  PTQ_RETURN_IF_ERROR(expect_io(ctx, 2));
   PTQ_RETURN_IF_ERROR(check_same_dtype(ctx));
   Result<BroadcastLayout> layout = make_broadcast_layout(ctx.input(0).shape, ctx.input(1).shape, ctx.output().shape);
   if (!layout.ok()) {
@@ -151,12 +103,9 @@ inline PreparedResult prepare_binary(const PrepareContext& ctx, BinaryKind kind)
 
 // One input, one output of the same dtype and shape. `n` receives the element count.
 inline Status check_unary(const PrepareContext& ctx, std::size_t* n) {
-  PTQ_RETURN_IF_ERROR(check_arity(ctx, 1));
+  PTQ_RETURN_IF_ERROR(expect_io(ctx, 1));
   PTQ_RETURN_IF_ERROR(check_same_dtype(ctx));
-  if (ctx.input(0).shape != ctx.output().shape) {
-    return ctx.error(ctx.output_name() + " has shape " + ctx.output().shape.to_string() + " but " + ctx.input_name(0) +
-                     " has " + ctx.input(0).shape.to_string() + "; they must match");
-  }
+  PTQ_RETURN_IF_ERROR(expect_same_shape(ctx, 0));
   *n = static_cast<std::size_t>(ctx.output().shape.num_elements());
   return {};
 }

@@ -21,6 +21,7 @@
 
 #include "ptq/kernels/reference/softmax.hpp"
 #include "ptq/runtime/op_kernel.hpp"
+#include "ptq/runtime/ops/checks.hpp"
 
 PTQ_NAMESPACE_BEGIN
 namespace runtime {
@@ -28,40 +29,10 @@ namespace nonlinear_detail {
 
 // One input, one output, same dtype and shape; float32 or int8.
 inline Status check_unary(const PrepareContext& ctx) {
-  if (ctx.input_count() != 1 || !ctx.has_input(0)) {
-    return ctx.error("expects 1 input, got " + std::to_string(ctx.input_count()));
-  }
-  if (ctx.output_count() != 1) return ctx.error("expects 1 output, got " + std::to_string(ctx.output_count()));
-  const ir::Tensor& x = ctx.input(0);
-  const ir::Tensor& y = ctx.output(0);
-  if (x.dtype != y.dtype) {
-    return ctx.error(ctx.output_name(0) + " is " + dtype_name(y.dtype) + "; expected " + dtype_name(x.dtype) +
-                     " like " + ctx.input_name(0));
-  }
-  if (x.dtype != DType::kFloat32 && x.dtype != DType::kInt8) {
-    return ctx.unsupported(ctx.input_name(0) + " is " + dtype_name(x.dtype) + "; supported: float32, int8");
-  }
-  if (x.shape != y.shape) {
-    return ctx.error(ctx.output_name(0) + " has shape " + y.shape.to_string() + "; expected " +
-                     x.shape.to_string() + " like " + ctx.input_name(0));
-  }
-  return {};
-}
-
-// The per-tensor parameters of an int8 tensor: present, one scale, finite positive scale, int8 zero point.
-inline Status int8_params(const PrepareContext& ctx, const ir::Tensor& t, const std::string& name, QuantParams* out) {
-  if (!t.quant.is_per_tensor()) {
-    return ctx.error(name + " is int8 but " +
-                     std::string(t.quant.empty() ? "has no quantization parameters" : "is not quantized per tensor"));
-  }
-  const QuantParams p = t.quant.params();
-  if (!std::isfinite(p.scale) || !(p.scale > 0.0f)) {
-    return ctx.error(name + " has scale " + std::to_string(p.scale) + "; expected a finite positive number");
-  }
-  if (p.zero_point < -128 || p.zero_point > 127) {
-    return ctx.error(name + " has zero point " + std::to_string(p.zero_point) + "; expected one in [-128, 127]");
-  }
-  *out = p;
+  PTQ_RETURN_IF_ERROR(expect_io(ctx, 1));
+  PTQ_RETURN_IF_ERROR(expect_same_dtype(ctx, 0));
+  PTQ_RETURN_IF_ERROR(expect_dtype_in(ctx, 0, {DType::kFloat32, DType::kInt8}));
+  PTQ_RETURN_IF_ERROR(expect_same_shape(ctx, 0));
   return {};
 }
 
@@ -90,8 +61,8 @@ Result<std::unique_ptr<PreparedOp>> prepare_elementwise(const PrepareContext& ct
     return make_prepared_op([n, float_kernel](const RunContext& c) { float_kernel(c.in<float>(0), c.out<float>(), n); });
   }
   QuantParams x, y;
-  PTQ_RETURN_IF_ERROR(int8_params(ctx, ctx.input(0), ctx.input_name(0), &x));
-  PTQ_RETURN_IF_ERROR(int8_params(ctx, ctx.output(0), ctx.output_name(0), &y));
+  PTQ_RETURN_IF_ERROR(per_tensor_params<int8_t>(ctx, ctx.input(0), ctx.input_name(0), &x));
+  PTQ_RETURN_IF_ERROR(per_tensor_params<int8_t>(ctx, ctx.output(0), ctx.output_name(0), &y));
   PTQ_RETURN_IF_ERROR(check_fixed_output(ctx, y, out_scale, out_scale_text, out_zero_point, /*near=*/false));
   const Int8LookupTable table = make_table(x, y);
   return make_prepared_op([n, table](const RunContext& c) { reference::lookup(table, c.in<int8_t>(0), c.out<int8_t>(), n); });
@@ -117,8 +88,8 @@ inline Result<std::unique_ptr<PreparedOp>> prepare_softmax(const PrepareContext&
     return make_prepared_op([p](const RunContext& c) { reference::softmax(p, c.in<float>(0), c.out<float>()); });
   }
   QuantParams xq, yq;
-  PTQ_RETURN_IF_ERROR(int8_params(ctx, x, ctx.input_name(0), &xq));
-  PTQ_RETURN_IF_ERROR(int8_params(ctx, ctx.output(0), ctx.output_name(0), &yq));
+  PTQ_RETURN_IF_ERROR(per_tensor_params<int8_t>(ctx, x, ctx.input_name(0), &xq));
+  PTQ_RETURN_IF_ERROR(per_tensor_params<int8_t>(ctx, ctx.output(0), ctx.output_name(0), &yq));
   PTQ_RETURN_IF_ERROR(check_fixed_output(ctx, yq, 1.0f / 256.0f, "1/256", -128, /*near=*/true));
   Result<SoftmaxParams> p = make_softmax_params(outer, depth, beta, xq.scale, ctx.options().rounding);
   if (!p.ok()) return ctx.error(ctx.input_name(0) + ": " + p.status().message());

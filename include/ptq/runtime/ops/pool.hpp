@@ -20,6 +20,7 @@
 
 #include "ptq/kernels/reference/pool.hpp"
 #include "ptq/runtime/op_kernel.hpp"
+#include "ptq/runtime/ops/checks.hpp"
 
 PTQ_NAMESPACE_BEGIN
 namespace runtime {
@@ -27,37 +28,12 @@ namespace pool_detail {
 
 // One input, one output, the same dtype, float32 or int8.
 inline Status check_single_io(const PrepareContext& ctx) {
-  if (ctx.input_count() != 1 || !ctx.has_input(0)) {
-    return ctx.error("expects 1 input, got " + std::to_string(ctx.input_count()));
-  }
-  if (ctx.output_count() != 1) return ctx.error("expects 1 output, got " + std::to_string(ctx.output_count()));
-  const ir::Tensor& x = ctx.input(0);
-  const ir::Tensor& y = ctx.output(0);
-  if (x.dtype != y.dtype) {
-    return ctx.error(ctx.output_name(0) + " is " + dtype_name(y.dtype) + "; expected " + dtype_name(x.dtype) +
-                     " like " + ctx.input_name(0));
-  }
-  if (x.dtype != DType::kFloat32 && x.dtype != DType::kInt8) {
-    return ctx.unsupported(ctx.input_name(0) + " is " + dtype_name(x.dtype) + "; supported: float32, int8");
-  }
+  PTQ_RETURN_IF_ERROR(expect_io(ctx, 1));
+  PTQ_RETURN_IF_ERROR(expect_same_dtype(ctx, 0));
+  PTQ_RETURN_IF_ERROR(expect_dtype_in(ctx, 0, {DType::kFloat32, DType::kInt8}));
   return {};
 }
 
-inline Status int8_params(const PrepareContext& ctx, const ir::Tensor& t, const std::string& name, QuantParams* out) {
-  if (!t.quant.is_per_tensor()) {
-    return ctx.error(name + " is int8 but " +
-                     std::string(t.quant.empty() ? "has no quantization parameters" : "is not quantized per tensor"));
-  }
-  const QuantParams p = t.quant.params();
-  if (!std::isfinite(p.scale) || !(p.scale > 0.0f)) {
-    return ctx.error(name + " has scale " + std::to_string(p.scale) + "; expected a finite positive number");
-  }
-  if (p.zero_point < -128 || p.zero_point > 127) {
-    return ctx.error(name + " has zero point " + std::to_string(p.zero_point) + "; expected one in [-128, 127]");
-  }
-  *out = p;
-  return {};
-}
 
 enum class PoolKind { kAverage, kMax };
 
@@ -91,8 +67,8 @@ inline Result<std::unique_ptr<PreparedOp>> prepare_pool2d(const PrepareContext& 
     return make_prepared_op([p](const RunContext& c) { reference::max_pool(p, c.in<float>(0), c.out<float>()); });
   }
   QuantParams xq, yq;
-  PTQ_RETURN_IF_ERROR(int8_params(ctx, x, ctx.input_name(0), &xq));
-  PTQ_RETURN_IF_ERROR(int8_params(ctx, y, ctx.output_name(0), &yq));
+  PTQ_RETURN_IF_ERROR(per_tensor_params<int8_t>(ctx, x, ctx.input_name(0), &xq));
+  PTQ_RETURN_IF_ERROR(per_tensor_params<int8_t>(ctx, y, ctx.output_name(0), &yq));
   if (std::fabs(xq.scale - yq.scale) > 1.0e-6f || xq.zero_point != yq.zero_point) {
     return ctx.error(ctx.output_name(0) + " has scale " + std::to_string(yq.scale) + " and zero point " +
                      std::to_string(yq.zero_point) + "; int8 pooling requires the input's parameters (scale " +
@@ -151,8 +127,8 @@ inline Result<std::unique_ptr<PreparedOp>> prepare_mean(const PrepareContext& ct
     return make_prepared_op([p](const RunContext& c) { reference::mean(p, c.in<float>(0), c.out<float>()); });
   }
   QuantParams xq, yq;
-  PTQ_RETURN_IF_ERROR(int8_params(ctx, x, ctx.input_name(0), &xq));
-  PTQ_RETURN_IF_ERROR(int8_params(ctx, y, ctx.output_name(0), &yq));
+  PTQ_RETURN_IF_ERROR(per_tensor_params<int8_t>(ctx, x, ctx.input_name(0), &xq));
+  PTQ_RETURN_IF_ERROR(per_tensor_params<int8_t>(ctx, y, ctx.output_name(0), &yq));
   set_mean_quantization(&p, xq, yq, ctx.options().rounding);
   PTQ_RETURN_IF_ERROR(reference::detail::check_multiplier(ctx.what(), "input/output scale ratio multiplier",
                                                           p.multiplier, ctx.options().rounding));
