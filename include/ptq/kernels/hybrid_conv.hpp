@@ -75,13 +75,15 @@ constexpr Isa hybrid_depthwise_conv2d_variant(Isa isa) { return depthwise_varian
 
 namespace hybrid_detail {
 
-inline void conv_epilogue(Isa v, int64_t n, const int32_t* acc, const HybridConvEpilogue& e, float* out) {
+// `rows` output pixels of n channels (acc and out contiguous).
+inline void conv_epilogue(Isa v, int64_t rows, int64_t n, const int32_t* acc, const HybridConvEpilogue& e,
+                          float* out) {
   switch (v) {
 #if PTQ_ARCH_X86
-    case Isa::kAvx2: return x86::avx2::hybrid_conv_epilogue(n, acc, e, out);
-    case Isa::kSse41: return x86::sse41::hybrid_conv_epilogue(n, acc, e, out);
+    case Isa::kAvx2: return x86::avx2::hybrid_conv_epilogue(rows, n, acc, e, out);
+    case Isa::kSse41: return x86::sse41::hybrid_conv_epilogue(rows, n, acc, e, out);
 #endif
-    default: return hybrid_conv_epilogue_scalar(n, acc, e, out);
+    default: return hybrid_conv_epilogue_scalar(rows, n, acc, e, out);
   }
 }
 
@@ -250,9 +252,7 @@ struct HybridConvRunner {
         }
         gemm::fully_connected_accumulators(h.packed_[static_cast<std::size_t>(grp)], a, mb, acc + grp * plan.n, go);
       }
-      for (int64_t r = 0; r < mb; ++r) {
-        hybrid_detail::conv_epilogue(fv, out_c, acc + r * out_c, e, out + (m0 + r) * out_c);
-      }
+      hybrid_detail::conv_epilogue(fv, mb, out_c, acc, e, out + m0 * out_c);
     }
   }
 
@@ -390,10 +390,7 @@ struct HybridDepthwiseRunner {
     DepthwiseRunner::set_padding_value(h.walk_, static_cast<int8_t>(zp));
     DepthwiseRunner::for_each_row(h.walk_, q, [&](int64_t oy) {
       hybrid_detail::depthwise_accumulators(v, a);
-      float* row = out + oy * out_w * out_c;
-      for (int64_t ox = 0; ox < out_w; ++ox) {
-        hybrid_detail::conv_epilogue(fv, out_c, a.accumulators + ox * out_c, e, row + ox * out_c);
-      }
+      hybrid_detail::conv_epilogue(fv, out_w, out_c, a.accumulators, e, out + oy * out_w * out_c);
     });
   }
 

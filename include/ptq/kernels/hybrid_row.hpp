@@ -7,8 +7,9 @@
 //                       and of quantize_row_symmetric (zp = 0, (lo, hi) = (-127, 127))
 //   hybrid_fc_epilogue  out[n] = act(init[n] + float(acc[n] - row_sums[n] * zp) * (row_scale * w_scales[n]))
 //                       the tail of reference::hybrid_fully_connected_prequantized (int32 wrapping)
-//   hybrid_conv_epilogue out[c] = activation_with_min_max(v[c] (+ bias[c]), act_min, act_max) with
-//                       dot = acc[c] - row_sums[c] * zp (int32 wrapping) and, by HybridConvScaling,
+//   hybrid_conv_epilogue out[r][c] = activation_with_min_max(v (+ bias[c]), act_min, act_max) for rows r
+//                       of n channels, with
+//                       dot = acc[r][c] - row_sums[c] * zp (int32 wrapping) and, by HybridConvScaling,
 //                         kPerChannel: v = (float(dot) * scales[c]) * row_scale
 //                         kPerTensor:  v = 0.0f + float(dot) * scales[c]
 //                         kDepthwise:  v = float(dot) * scales[c]
@@ -102,11 +103,16 @@ inline float hybrid_conv_value(int32_t acc, int32_t row_sum, int32_t zp, float s
   return v;
 }
 
-inline void hybrid_conv_epilogue_scalar(int64_t n, const int32_t* acc, const HybridConvEpilogue& e, float* out) {
-  for (int64_t i = 0; i < n; ++i) {
-    const float v = hybrid_conv_value(acc[i], e.row_sums[i], e.zero_point, e.scales[i], e.row_scale, e.scaling,
-                                      e.bias != nullptr ? e.bias + i : nullptr);
-    out[i] = reference::activation_with_min_max(v, e.act_min, e.act_max);
+// `rows` rows of n channels, acc and out contiguous (row r at r * n); the per-channel arrays of e
+// are indexed by channel.
+inline void hybrid_conv_epilogue_scalar(int64_t rows, int64_t n, const int32_t* acc, const HybridConvEpilogue& e,
+                                        float* out) {
+  for (int64_t r = 0; r < rows; ++r, acc += n, out += n) {
+    for (int64_t i = 0; i < n; ++i) {
+      const float v = hybrid_conv_value(acc[i], e.row_sums[i], e.zero_point, e.scales[i], e.row_scale, e.scaling,
+                                        e.bias != nullptr ? e.bias + i : nullptr);
+      out[i] = reference::activation_with_min_max(v, e.act_min, e.act_max);
+    }
   }
 }
 

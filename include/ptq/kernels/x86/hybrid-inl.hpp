@@ -92,7 +92,7 @@ inline void hybrid_fc_epilogue(int64_t n, const int32_t* acc, const int32_t* row
 }
 
 // The convolution epilogue (hybrid_row.hpp, hybrid_conv_epilogue_scalar) with its scaling order
-// fixed: per lane
+// fixed, over `rows` rows of n channels (acc and out contiguous, row r at r * n): per lane
 //   dot    = acc[c] - row_sums[c] * zp                      int32, wrapping
 //   v      = (float(dot) * scales[c]) * row_scale | 0.0f + float(dot) * scales[c] | float(dot) * scales[c]
 //   out[c] = min(max(v (+ bias[c]), act_min), act_max)
@@ -100,32 +100,34 @@ inline void hybrid_fc_epilogue(int64_t n, const int32_t* acc, const int32_t* row
 // max_f(lo, v) (maxps returns its second operand unless the first is greater: v on ties, on -0.0
 // against +0.0 and on NaN), and std::min(y, hi) = (hi < y) ? hi : y is min_f(hi, y).
 template <int kScaling>
-inline void hybrid_conv_epilogue_fixed(int64_t n, const int32_t* acc, const ::ptq::hybrid_detail::HybridConvEpilogue& e,
-                                       float* out) {
+inline void hybrid_conv_epilogue_fixed(int64_t rows, int64_t n, const int32_t* acc,
+                                       const ::ptq::hybrid_detail::HybridConvEpilogue& e, float* out) {
   const VI vzp = set1_i32(e.zero_point);
   const VF vrs = set1_f(e.row_scale), zero = set1_f(0.0f);
   const VF lo = set1_f(e.act_min), hi = set1_f(e.act_max);
-  int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes) {
-    const VI dot = sub_i32(loadu_i(acc + i), mullo_i32(loadu_i(e.row_sums + i), vzp));
-    VF v = opaque_f(mul_f(cvt_i_f(dot), loadu_f(e.scales + i)));
-    if (kScaling == 0) v = opaque_f(mul_f(v, vrs));  // (float(dot) * scales[c]) * row_scale
-    if (kScaling == 1) v = add_f(zero, v);           // 0.0f + float(dot) * scales[c]
-    if (e.bias != nullptr) v = add_f(v, loadu_f(e.bias + i));
-    storeu_f(out + i, min_f(hi, max_f(lo, v)));
-  }
+  const int64_t n_vec = n / kLanes * kLanes;
   ::ptq::hybrid_detail::HybridConvEpilogue tail = e;
-  tail.row_sums += i;
-  tail.scales += i;
-  if (tail.bias != nullptr) tail.bias += i;
-  ::ptq::hybrid_detail::hybrid_conv_epilogue_scalar(n - i, acc + i, tail, out + i);
+  tail.row_sums += n_vec;
+  tail.scales += n_vec;
+  if (tail.bias != nullptr) tail.bias += n_vec;
+  for (int64_t r = 0; r < rows; ++r, acc += n, out += n) {
+    for (int64_t i = 0; i < n_vec; i += kLanes) {
+      const VI dot = sub_i32(loadu_i(acc + i), mullo_i32(loadu_i(e.row_sums + i), vzp));
+      VF v = opaque_f(mul_f(cvt_i_f(dot), loadu_f(e.scales + i)));
+      if (kScaling == 0) v = opaque_f(mul_f(v, vrs));  // (float(dot) * scales[c]) * row_scale
+      if (kScaling == 1) v = add_f(zero, v);           // 0.0f + float(dot) * scales[c]
+      if (e.bias != nullptr) v = add_f(v, loadu_f(e.bias + i));
+      storeu_f(out + i, min_f(hi, max_f(lo, v)));
+    }
+    if (n_vec < n) ::ptq::hybrid_detail::hybrid_conv_epilogue_scalar(1, n - n_vec, acc + n_vec, tail, out + n_vec);
+  }
 }
 
-inline void hybrid_conv_epilogue(int64_t n, const int32_t* acc, const ::ptq::hybrid_detail::HybridConvEpilogue& e,
-                                 float* out) {
+inline void hybrid_conv_epilogue(int64_t rows, int64_t n, const int32_t* acc,
+                                 const ::ptq::hybrid_detail::HybridConvEpilogue& e, float* out) {
   switch (e.scaling) {
-    case ::ptq::hybrid_detail::HybridConvScaling::kPerChannel: return hybrid_conv_epilogue_fixed<0>(n, acc, e, out);
-    case ::ptq::hybrid_detail::HybridConvScaling::kPerTensor: return hybrid_conv_epilogue_fixed<1>(n, acc, e, out);
-    default: return hybrid_conv_epilogue_fixed<2>(n, acc, e, out);
+    case ::ptq::hybrid_detail::HybridConvScaling::kPerChannel: return hybrid_conv_epilogue_fixed<0>(rows, n, acc, e, out);
+    case ::ptq::hybrid_detail::HybridConvScaling::kPerTensor: return hybrid_conv_epilogue_fixed<1>(rows, n, acc, e, out);
+    default: return hybrid_conv_epilogue_fixed<2>(rows, n, acc, e, out);
   }
 }
