@@ -340,7 +340,7 @@ bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
 
 TEST_CASE("conv: hybrid Conv2D per tensor and DepthwiseConv2D with a bias that is an input, bit for bit") {
   std::mt19937 rng(9);
-  const int64_t n = 3, h = 6, w = 7, c = 4, oc = 6, dm = 2;
+  const int64_t n = 3, h = 6, w = 7, c = 4, oc = 9, dm = 2;
   const auto input = random_floats(rng, static_cast<std::size_t>(n * h * w * c), -3.0f, 1.0f);
   const auto bias = random_floats(rng, static_cast<std::size_t>(oc), -1.0f, 1.0f);  // oc >= c * dm
   for (bool constant_bias : {true, false}) {
