@@ -33,6 +33,9 @@
 //
 // Scratch (the padded-row ring, the tap pointers, the expanded image) belongs to the
 // PreparedDepthwiseConv2D: concurrent calls on one object are not safe (prepare one per thread).
+// The walk (DepthwiseRunner::for_each_row) and the row kernels' int32-accumulator form are shared
+// with the hybrid depthwise (hybrid_conv.hpp), which sets the padding value per image
+// (DepthwiseRunner::set_padding_value) to that image's zero point.
 #pragma once
 
 #include <algorithm>
