@@ -8,6 +8,11 @@
 // XNNPACK its dwconv microkernels). Hybrid: ptq quantizes the float rows on the fly, runs the int8
 // GEMM and the float epilogue; OpenBLAS runs the same layer in fp32 (sgemv at batch 1, sgemm
 // above), the float baseline a dynamic-range layer replaces.
+// Hybrid conv / depthwise: ptq's SIMD kernels (hybrid_conv.hpp: per-image quantization, the int8
+// GEMM through im2col or the depthwise walk, the float epilogue) against the scalar references
+// (reference/hybrid.hpp) they equal bit for bit, float NHWC in and out, on the int8 conv shapes;
+// "_pc" runs TFLite's per-channel kernel (distinct weight scales, asymmetric images), "_pt" the
+// per-tensor one (one weight scale, symmetric images).
 // Counter "ops" = 2 * multiply-adds per iteration, as a rate (kIsIterationInvariantRate).
 // Names: <op>/<contender>/<variant>/<shape>. One thread: see gemm_bench.cpp (OMP_NUM_THREADS).
 #include <benchmark/benchmark.h>
@@ -25,6 +30,8 @@
 #include "ptq/kernels/conv.hpp"
 #include "ptq/kernels/depthwise.hpp"
 #include "ptq/kernels/hybrid.hpp"
+#include "ptq/kernels/hybrid_conv.hpp"
+#include "ptq/kernels/reference/hybrid.hpp"
 
 #if PTQ_BENCH_HAVE_DNNL
 #include <oneapi/dnnl/dnnl.hpp>
@@ -192,6 +199,96 @@ void bm_xnnpack_conv(benchmark::State& state, ConvShape shape) {
 }
 #endif
 
+// ---- hybrid conv and depthwise ---------------------------------------------------------------------
+// The conv layer's int8 weights with float images (N(0, 1)) and a float bias; weight scales per
+// channel (distinct: the per-channel kernel) or one (the per-tensor kernel).
+struct HybridConvProblem {
+  ConvProblem int8;
+  std::vector<float> x, bias;
+  explicit HybridConvProblem(ConvShape shape) : int8(shape) {
+    std::mt19937 rng(11);
+    std::normal_distribution<float> nd(0.0f, 1.0f);
+    x.resize(static_cast<std::size_t>(shape.h * shape.w * shape.c));
+    bias.resize(static_cast<std::size_t>(shape.oc));
+    for (auto& v : x) v = nd(rng);
+    for (auto& v : bias) v = nd(rng);
+  }
+  std::vector<float> weight_scales(bool per_channel) const {
+    return per_channel ? int8.w_scales : std::vector<float>{int8.w_scales[0]};
+  }
+  ptq::HybridConv2DParams conv_params(bool per_channel) const {
+    ptq::HybridConv2DParams p;
+    p.geometry = int8.geometry();
+    p.weight_scales = weight_scales(per_channel);
+    p.activation = ptq::FusedActivation::kRelu;
+    return p;
+  }
+  ptq::HybridDepthwiseConv2DParams depthwise_params() const {
+    ptq::HybridDepthwiseConv2DParams p;
+    p.geometry = int8.geometry();
+    p.weight_scales = int8.w_scales;
+    p.activation = ptq::FusedActivation::kRelu;
+    return p;
+  }
+};
+
+void bm_ptq_hybrid_conv(benchmark::State& state, ConvShape shape, ptq::Isa isa, bool per_channel) {
+  if (skip_isa(state, isa)) return;
+  const HybridConvProblem pr(shape);
+  const ptq::HybridConv2DParams p = pr.conv_params(per_channel);
+  const ptq::PreparedHybridConv2D conv =
+      ptq::prepare_hybrid_conv2d(p, pr.int8.w.data(), pr.bias.data(), ptq::gemm::preferred_layout(isa));
+  std::vector<float> y(static_cast<std::size_t>(p.geometry.output_size()));
+  for (auto _ : state) {
+    ptq::hybrid_conv2d(conv, pr.x.data(), y.data(), isa);
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetLabel(std::string(ptq::gemm::microkernel_for(conv.packed(0).layout(), isa)->name) +
+                 (conv.direct() ? " direct" : " im2col"));
+  set_ops(state, conv_macs(shape));
+}
+
+void bm_reference_hybrid_conv(benchmark::State& state, ConvShape shape, bool per_channel) {
+  const HybridConvProblem pr(shape);
+  const ptq::HybridConv2DParams p = pr.conv_params(per_channel);
+  ptq::HybridScratch scratch;
+  std::vector<float> y(static_cast<std::size_t>(p.geometry.output_size()));
+  for (auto _ : state) {
+    ptq::reference::hybrid_conv2d(p, pr.x.data(), pr.int8.w.data(), pr.bias.data(), y.data(), scratch);
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  }
+  set_ops(state, conv_macs(shape));
+}
+
+void bm_ptq_hybrid_depthwise(benchmark::State& state, ConvShape shape, ptq::Isa isa) {
+  if (skip_isa(state, isa)) return;
+  const HybridConvProblem pr(shape);
+  const ptq::HybridDepthwiseConv2DParams p = pr.depthwise_params();
+  const ptq::PreparedHybridDepthwiseConv2D dw = ptq::prepare_hybrid_depthwise_conv2d(p, pr.int8.w.data(), pr.bias.data());
+  std::vector<float> y(static_cast<std::size_t>(p.geometry.output_size()));
+  for (auto _ : state) {
+    ptq::hybrid_depthwise_conv2d(dw, pr.x.data(), y.data(), isa);
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  }
+  set_ops(state, conv_macs(shape));
+}
+
+void bm_reference_hybrid_depthwise(benchmark::State& state, ConvShape shape) {
+  const HybridConvProblem pr(shape);
+  const ptq::HybridDepthwiseConv2DParams p = pr.depthwise_params();
+  ptq::HybridScratch scratch;
+  std::vector<float> y(static_cast<std::size_t>(p.geometry.output_size()));
+  for (auto _ : state) {
+    ptq::reference::hybrid_depthwise_conv2d(p, pr.x.data(), pr.int8.w.data(), pr.bias.data(), y.data(), scratch);
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  }
+  set_ops(state, conv_macs(shape));
+}
+
 // ---- hybrid fully connected ----------------------------------------------------------------------
 struct FcShape {
   int64_t m, k, n;
@@ -297,6 +394,25 @@ void register_all() {
 #if PTQ_BENCH_HAVE_XNNPACK
     benchmark::RegisterBenchmark(("depthwise/xnnpack/qc8/" + sn).c_str(), bm_xnnpack_conv, s);
 #endif
+  }
+  for (const ConvShape& s : kConvShapes) {
+    const std::string sn = shape_name(s);
+    for (bool pc : {true, false}) {
+      const std::string kind = pc ? "_pc/" : "_pt/";
+      for (ptq::Isa isa : {ptq::Isa::kAvx2, ptq::Isa::kSse41}) {
+        benchmark::RegisterBenchmark(("hybrid_conv/ptq/" + std::string(ptq::isa_name(isa)) + kind + sn).c_str(),
+                                     bm_ptq_hybrid_conv, s, isa, pc);
+      }
+      benchmark::RegisterBenchmark(("hybrid_conv/reference/scalar" + kind + sn).c_str(), bm_reference_hybrid_conv, s, pc);
+    }
+  }
+  for (const ConvShape& s : kDwShapes) {
+    const std::string sn = shape_name(s);
+    for (ptq::Isa isa : levels) {
+      benchmark::RegisterBenchmark(("hybrid_depthwise/ptq/" + std::string(ptq::isa_name(isa)) + "/" + sn).c_str(),
+                                   bm_ptq_hybrid_depthwise, s, isa);
+    }
+    benchmark::RegisterBenchmark(("hybrid_depthwise/reference/scalar/" + sn).c_str(), bm_reference_hybrid_depthwise, s);
   }
   for (const FcShape& s : kHybridShapes) {
     const std::string sn = fc_name(s);

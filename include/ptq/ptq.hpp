@@ -48,6 +48,7 @@
 #include "ptq/kernels/conv.hpp"
 #include "ptq/kernels/depthwise.hpp"
 #include "ptq/kernels/hybrid.hpp"
+#include "ptq/kernels/hybrid_conv.hpp"
 
 // ir: the model graph, its builder, shape inference and validation
 #include "ptq/ir/graph.hpp"

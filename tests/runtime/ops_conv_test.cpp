@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
@@ -330,6 +331,89 @@ TEST_CASE("conv: hybrid Conv2D, DepthwiseConv2D and FullyConnected equal the hyb
     ptq::reference::hybrid_depthwise_conv2d(p, input.data(), dww.data(), nullptr, expected.data(), scratch);
     CHECK(hs.get<float>(y) == expected);
   }
+}
+
+// Bit patterns: the hybrid kernels are bit-exact, -0.0 included.
+bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+
+TEST_CASE("conv: hybrid Conv2D per tensor and DepthwiseConv2D with a bias that is an input, bit for bit") {
+  std::mt19937 rng(9);
+  const int64_t n = 3, h = 6, w = 7, c = 4, oc = 9, dm = 2;
+  const auto input = random_floats(rng, static_cast<std::size_t>(n * h * w * c), -3.0f, 1.0f);
+  const auto bias = random_floats(rng, static_cast<std::size_t>(oc), -1.0f, 1.0f);  // oc >= c * dm
+  for (bool constant_bias : {true, false}) {
+    for (FusedActivation act : kActivations) {
+      CAPTURE(constant_bias);
+      {  // Conv2D 3x3 stride 2, one weight scale: TFLite's per-tensor kernel (symmetric images).
+        const auto weights = random_ints<int8_t>(rng, static_cast<std::size_t>(oc * 3 * 3 * c), -127, 127);
+        const std::vector<float> scale = {0.0123f};
+        ptq_test::OpHarness hs;
+        const auto x = hs.input("x", DType::kFloat32, {n, h, w, c});
+        const auto wt = hs.constant("w", DType::kInt8, {oc, 3, 3, c}, weights, ir::Quantization::per_tensor(scale[0], 0));
+        const std::vector<float>& b = bias;
+        const auto bt = constant_bias ? hs.constant("b", DType::kFloat32, {oc}, b) : hs.input("b", DType::kFloat32, {oc});
+        const ptq::ConvGeometry g = ptq::make_conv_geometry(Padding::kSame, n, h, w, c, 3, 3, oc, 2, 2);
+        const auto y = hs.output("y", DType::kFloat32, {n, g.output_height, g.output_width, oc});
+        ir::Attributes a;
+        a.padding = Padding::kSame;
+        a.stride_h = a.stride_w = 2;
+        a.activation = act;
+        hs.op(ir::OpKind::kConv2D, {x, wt, bt}, {y}, a);
+        REQUIRE(hs.prepare().ok());
+        hs.set(x, input);
+        if (!constant_bias) hs.set(bt, b);
+        hs.run();
+        ptq::HybridConv2DParams p;
+        p.geometry = g;
+        p.weight_scales = scale;
+        p.activation = act;
+        std::vector<float> expected(static_cast<std::size_t>(g.output_size()));
+        ptq::HybridScratch scratch;
+        ptq::reference::hybrid_conv2d(p, input.data(), weights.data(), b.data(), expected.data(), scratch);
+        CHECK(same_bits(hs.get<float>(y), expected));
+      }
+      {  // DepthwiseConv2D 3x3, depth multiplier 2.
+        const auto scales = random_scales(rng, static_cast<std::size_t>(c * dm));
+        const auto weights = random_ints<int8_t>(rng, static_cast<std::size_t>(9 * c * dm), -127, 127);
+        const std::vector<float> b(bias.begin(), bias.begin() + c * dm);
+        ptq_test::OpHarness hs;
+        const auto x = hs.input("x", DType::kFloat32, {n, h, w, c});
+        const auto wt = hs.constant("w", DType::kInt8, {1, 3, 3, c * dm}, weights, ir::Quantization::along(3, scales));
+        const auto bt = constant_bias ? hs.constant("b", DType::kFloat32, {c * dm}, b) : hs.input("b", DType::kFloat32, {c * dm});
+        const auto y = hs.output("y", DType::kFloat32, {n, h, w, c * dm});
+        ir::Attributes a;
+        a.padding = Padding::kSame;
+        a.depth_multiplier = dm;
+        a.activation = act;
+        hs.op(ir::OpKind::kDepthwiseConv2D, {x, wt, bt}, {y}, a);
+        REQUIRE(hs.prepare().ok());
+        hs.set(x, input);
+        if (!constant_bias) hs.set(bt, b);
+        hs.run();
+        ptq::HybridDepthwiseConv2DParams p;
+        p.geometry = ptq::make_conv_geometry(Padding::kSame, n, h, w, c, 3, 3, c * dm);
+        p.depth_multiplier = dm;
+        p.weight_scales = scales;
+        p.activation = act;
+        std::vector<float> expected(static_cast<std::size_t>(p.geometry.output_size()));
+        ptq::HybridScratch scratch;
+        ptq::reference::hybrid_depthwise_conv2d(p, input.data(), weights.data(), b.data(), expected.data(), scratch);
+        CHECK(same_bits(hs.get<float>(y), expected));
+      }
+    }
+  }
+  // The GEMM-backed hybrid Conv2D takes TFLite's symmetric weights only: -128 is named.
+  ptq_test::OpHarness hs;
+  const auto x = hs.input("x", DType::kFloat32, {1, 3, 3, 2});
+  std::vector<int8_t> wv(2 * 2 * 2 * 2, 1);
+  wv[5] = -128;  // [0][1][0][1]
+  const auto wt = hs.constant("conv/w", DType::kInt8, {2, 2, 2, 2}, wv, ir::Quantization::per_tensor(0.1f, 0));
+  const auto y = hs.output("y", DType::kFloat32, {1, 2, 2, 2});
+  hs.op(ir::OpKind::kConv2D, {x, wt}, {y});
+  const ptq::Status s = hs.prepare();
+  CHECK(contains(s.message(), "op 0 'under_test' (Conv2D): hybrid_conv2d: weights[0][1][0][1] = -128"));
 }
 
 TEST_CASE("conv: prepare errors name the op and the tensor") {

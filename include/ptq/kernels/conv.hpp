@@ -36,6 +36,8 @@
 // in ConvOptions, else the PreparedConv2D's own, which makes concurrent conv2d calls on one
 // PreparedConv2D unsafe (give each thread its own scratch). Threading inside one call goes
 // through GemmOptions::parallel_for (per GEMM), with results independent of the thread count.
+// The plan (K_g, N_g, direct or not, block size) and the gather are conv_detail::plan_conv and
+// conv_detail::im2col, which the hybrid convolution (hybrid_conv.hpp) shares with its own pad value.
 #pragma once
 
 #include <algorithm>
@@ -82,6 +84,88 @@ inline Status validate_conv2d(const Conv2DParams& p, const int8_t* weights) {
   return {};
 }
 
+inline constexpr int64_t kConvScratchBudget = 256 * 1024;  // im2col bytes per block (L2-resident)
+
+namespace conv_detail {
+
+// The GEMM view of a convolution (see the header), shared by the int8 and the hybrid convolutions.
+struct ConvPlan {
+  int64_t k = 0, n = 0;     // K_g = filter_h * filter_w * in_c / groups, N_g = out_c / groups
+  bool direct = false;      // 1x1, stride 1, no padding: A is the input itself
+  int64_t block_rows = 0;   // output pixels per block (GEMM call)
+};
+
+// `rows` output pixels are the GEMM's M; `acc_row_bytes` is the scratch one row of a block costs
+// besides its patch (0 for int8 output; the hybrid conv keeps a row of int32 accumulators). A block
+// is at most kConvScratchBudget bytes of both (a direct conv has no patch: an int8 one is a single
+// block).
+inline ConvPlan plan_conv(const ConvGeometry& g, int64_t groups, int64_t rows, int64_t acc_row_bytes = 0) {
+  ConvPlan c;
+  c.k = g.filter_height * g.filter_width * (g.input_channels / groups);
+  c.n = g.output_channels / groups;
+  c.direct = g.filter_height == 1 && g.filter_width == 1 && g.stride_height == 1 && g.stride_width == 1 &&
+             g.pad_top == 0 && g.pad_left == 0 && g.output_height == g.input_height && g.output_width == g.input_width;
+  // A multiple of 64 (the GEMM's M-block) when the budget allows; at least 4 rows.
+  const int64_t row_bytes = std::max<int64_t>(1, (c.direct ? 0 : c.k) + acc_row_bytes);
+  int64_t block = std::max<int64_t>(4, kConvScratchBudget / row_bytes);
+  if (block >= 64) block = block / 64 * 64;
+  c.block_rows = std::max<int64_t>(1, std::min(block, rows));
+  return c;
+}
+
+// im2col: the patches of output pixels [m0, m0 + rows) of group `grp`, K_g = filter_h * filter_w *
+// (in_c / groups) bytes each laid out [fy][fx][ic], into `a` (rows * K_g bytes). Pixel m is
+// (b, oy, ox) = (m / (out_h * out_w), m / out_w % out_h, m % out_w); a tap outside the image is
+// written as `pad_value` (the int8 conv's x_zp, the hybrid conv's per-image zero point).
+inline void im2col(const ConvGeometry& g, int64_t groups, int8_t pad_value, const int8_t* input, int64_t grp,
+                   int64_t m0, int64_t rows, int8_t* a) {
+  const int64_t fic = g.input_channels / groups, in_c = g.input_channels;
+  const int64_t kw = g.filter_width, kh = g.filter_height, k = kh * kw * fic;
+  const bool contiguous_rows = groups == 1 && g.dilation_width == 1;
+  const int64_t pixels = g.output_height * g.output_width;
+  int64_t b = m0 / pixels, oy = m0 % pixels / g.output_width, ox = m0 % g.output_width;
+  for (int64_t r = 0; r < rows; ++r) {
+    const int8_t* image = input + b * g.input_height * g.input_width * in_c + grp * fic;
+    const int64_t y0 = oy * g.stride_height - g.pad_top, x0 = ox * g.stride_width - g.pad_left;
+    for (int64_t fy = 0; fy < kh; ++fy) {
+      int8_t* dst = a + fy * kw * fic;
+      const int64_t iy = y0 + fy * g.dilation_height;
+      if (iy < 0 || iy >= g.input_height) {
+        std::memset(dst, pad_value, static_cast<std::size_t>(kw * fic));
+        continue;
+      }
+      const int8_t* row = image + iy * g.input_width * in_c;
+      if (contiguous_rows) {
+        // Taps fx in [lo, hi) are inside: x0 + fx in [0, input_width).
+        const int64_t lo = std::min(kw, std::max<int64_t>(0, -x0));
+        const int64_t hi = std::max(lo, std::min(kw, g.input_width - x0));
+        if (lo > 0) std::memset(dst, pad_value, static_cast<std::size_t>(lo * fic));
+        if (hi > lo) std::memcpy(dst + lo * fic, row + (x0 + lo) * in_c, static_cast<std::size_t>((hi - lo) * fic));
+        if (hi < kw) std::memset(dst + hi * fic, pad_value, static_cast<std::size_t>((kw - hi) * fic));
+      } else {
+        for (int64_t fx = 0; fx < kw; ++fx) {
+          const int64_t ix = x0 + fx * g.dilation_width;
+          if (ix < 0 || ix >= g.input_width) {
+            std::memset(dst + fx * fic, pad_value, static_cast<std::size_t>(fic));
+          } else {
+            std::memcpy(dst + fx * fic, row + ix * in_c, static_cast<std::size_t>(fic));
+          }
+        }
+      }
+    }
+    a += k;
+    if (++ox == g.output_width) {
+      ox = 0;
+      if (++oy == g.output_height) {
+        oy = 0;
+        ++b;
+      }
+    }
+  }
+}
+
+}  // namespace conv_detail
+
 // A convolution prepared for conv2d(): one packed GEMM B per group, and the gather's plan.
 // Immutable after prepare except for its own scratch buffer (see the header).
 class PreparedConv2D {
@@ -109,8 +193,6 @@ class PreparedConv2D {
   mutable std::vector<int8_t> scratch_;
 };
 
-inline constexpr int64_t kConvScratchBudget = 256 * 1024;  // im2col bytes per block (L2-resident)
-
 // Packs the weights [out_c, filter_h, filter_w, in_c / groups] (OHWI) and bias [out_c] (or null)
 // for the GEMM panel `layout` (the default layout runs on every level).
 // Preconditions (checked in debug builds): validate_conv2d(p, weights) is ok.
@@ -120,16 +202,11 @@ inline PreparedConv2D prepare_conv2d(const Conv2DParams& p, const int8_t* weight
   const ConvGeometry& g = p.geometry;
   PreparedConv2D c;
   c.params_ = p;
-  c.k_ = g.filter_height * g.filter_width * p.filter_input_channels();
-  c.n_ = g.output_channels / p.groups;
-  c.direct_ = g.filter_height == 1 && g.filter_width == 1 && g.stride_height == 1 && g.stride_width == 1 &&
-              g.pad_top == 0 && g.pad_left == 0 && g.output_height == g.input_height &&
-              g.output_width == g.input_width;
-  const int64_t rows = g.batches * g.output_height * g.output_width;
-  // A multiple of 64 (the GEMM's M-block) when the budget allows; at least 4 rows.
-  int64_t block = std::max<int64_t>(4, kConvScratchBudget / std::max<int64_t>(c.k_, 1));
-  if (block >= 64) block = block / 64 * 64;
-  c.block_rows_ = std::max<int64_t>(1, std::min(block, rows));
+  const conv_detail::ConvPlan plan = conv_detail::plan_conv(g, p.groups, g.batches * g.output_height * g.output_width);
+  c.k_ = plan.k;
+  c.n_ = plan.n;
+  c.direct_ = plan.direct;
+  c.block_rows_ = plan.block_rows;
   for (int64_t grp = 0; grp < p.groups; ++grp) {
     FullyConnectedParams fc;
     fc.batches = 1;
@@ -160,57 +237,6 @@ struct ConvOptions {
 };
 
 struct ConvRunner {
-  // Patches of output pixels [m0, m0 + rows) of group `grp`, K_g bytes each, into `a`.
-  static void im2col(const PreparedConv2D& c, const int8_t* input, int64_t grp, int64_t m0, int64_t rows,
-                     int8_t* a) {
-    const Conv2DParams& p = c.params_;
-    const ConvGeometry& g = p.geometry;
-    const int64_t fic = p.filter_input_channels(), in_c = g.input_channels;
-    const int64_t kw = g.filter_width, kh = g.filter_height;
-    const auto zp = static_cast<int8_t>(p.input_zero_point);
-    const bool contiguous_rows = p.groups == 1 && g.dilation_width == 1;
-    const int64_t pixels = g.output_height * g.output_width;
-    int64_t b = m0 / pixels, oy = m0 % pixels / g.output_width, ox = m0 % g.output_width;
-    for (int64_t r = 0; r < rows; ++r) {
-      const int8_t* image = input + b * g.input_height * g.input_width * in_c + grp * fic;
-      const int64_t y0 = oy * g.stride_height - g.pad_top, x0 = ox * g.stride_width - g.pad_left;
-      for (int64_t fy = 0; fy < kh; ++fy) {
-        int8_t* dst = a + fy * kw * fic;
-        const int64_t iy = y0 + fy * g.dilation_height;
-        if (iy < 0 || iy >= g.input_height) {
-          std::memset(dst, zp, static_cast<std::size_t>(kw * fic));
-          continue;
-        }
-        const int8_t* row = image + iy * g.input_width * in_c;
-        if (contiguous_rows) {
-          // Taps fx in [lo, hi) are inside: x0 + fx in [0, input_width).
-          const int64_t lo = std::min(kw, std::max<int64_t>(0, -x0));
-          const int64_t hi = std::max(lo, std::min(kw, g.input_width - x0));
-          if (lo > 0) std::memset(dst, zp, static_cast<std::size_t>(lo * fic));
-          if (hi > lo) std::memcpy(dst + lo * fic, row + (x0 + lo) * in_c, static_cast<std::size_t>((hi - lo) * fic));
-          if (hi < kw) std::memset(dst + hi * fic, zp, static_cast<std::size_t>((kw - hi) * fic));
-        } else {
-          for (int64_t fx = 0; fx < kw; ++fx) {
-            const int64_t ix = x0 + fx * g.dilation_width;
-            if (ix < 0 || ix >= g.input_width) {
-              std::memset(dst + fx * fic, zp, static_cast<std::size_t>(fic));
-            } else {
-              std::memcpy(dst + fx * fic, row + ix * in_c, static_cast<std::size_t>(fic));
-            }
-          }
-        }
-      }
-      a += c.k_;
-      if (++ox == g.output_width) {
-        ox = 0;
-        if (++oy == g.output_height) {
-          oy = 0;
-          ++b;
-        }
-      }
-    }
-  }
-
   static void run(const PreparedConv2D& c, const int8_t* input, int8_t* output, const ConvOptions& o) {
     const ConvGeometry& g = c.params_.geometry;
     const int64_t rows = g.batches * g.output_height * g.output_width;
@@ -233,7 +259,8 @@ struct ConvRunner {
     for (int64_t m0 = 0; m0 < rows; m0 += c.block_rows_) {
       const int64_t mb = std::min(c.block_rows_, rows - m0);
       for (int64_t grp = 0; grp < groups; ++grp) {
-        im2col(c, input, grp, m0, mb, a);
+        conv_detail::im2col(c.params_.geometry, groups, static_cast<int8_t>(c.params_.input_zero_point), input, grp,
+                            m0, mb, a);
         gemm::fully_connected(c.packed_[static_cast<std::size_t>(grp)], a, mb, output + m0 * out_c + grp * c.n_, go);
       }
     }

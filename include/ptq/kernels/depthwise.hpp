@@ -33,6 +33,9 @@
 //
 // Scratch (the padded-row ring, the tap pointers, the expanded image) belongs to the
 // PreparedDepthwiseConv2D: concurrent calls on one object are not safe (prepare one per thread).
+// The walk (DepthwiseRunner::for_each_row) and the row kernels' int32-accumulator form are shared
+// with the hybrid depthwise (hybrid_conv.hpp), which sets the padding value per image
+// (DepthwiseRunner::set_padding_value) to that image's zero point.
 #pragma once
 
 #include <algorithm>
@@ -91,8 +94,6 @@ class PreparedDepthwiseConv2D {
   const DepthwiseConv2DParams& params() const { return params_; }
 
  private:
-  friend PreparedDepthwiseConv2D prepare_depthwise_conv2d(const DepthwiseConv2DParams&, const int8_t*,
-                                                          const int32_t*);
   friend struct DepthwiseRunner;
 
   DepthwiseConv2DParams params_;
@@ -106,87 +107,85 @@ class PreparedDepthwiseConv2D {
   // pixels, so every tap of every output pixel of a row reads inside it.
   int64_t padded_width_ = 0;
   bool direct_rows_ = false;  // pad_left == 0 and padded_width_ <= in_w: taps read the input itself
-  std::vector<int8_t> zp_row_;                       // padded_width_ * out_c bytes of x_zp
+  // The padding's value is x_zp; the hybrid depthwise changes it per image (set_padding_value).
+  mutable int8_t pad_value_ = 0;
+  mutable std::vector<int8_t> zp_row_;               // padded_width_ * out_c bytes of pad_value_
   mutable std::vector<int8_t> rows_;                 // ring of (filter_h - 1) * dilation_h + 1 padded rows
   mutable std::vector<int64_t> slot_row_;            // the input row held by each ring slot (-1: none)
   mutable std::vector<const int8_t*> taps_row_;      // [taps_per_pixel]
   mutable std::vector<int8_t> expanded_;             // dm > 1: [in_h][in_w][out_c]
 };
 
-// Weights [1, filter_h, filter_w, out_c], bias [out_c] or null.
-// Preconditions (checked in debug builds): validate_depthwise_conv2d(p, weights) is ok.
-inline PreparedDepthwiseConv2D prepare_depthwise_conv2d(const DepthwiseConv2DParams& p, const int8_t* weights,
-                                                        const int32_t* bias) {
-  PTQ_DCHECK(validate_depthwise_conv2d(p, weights).ok(),
-             "prepare_depthwise_conv2d: invalid parameters (call validate_depthwise_conv2d())");
-  const ConvGeometry& g = p.geometry;
-  PreparedDepthwiseConv2D d;
-  d.params_ = p;
-  const int64_t oc = g.output_channels, taps = g.filter_height * g.filter_width;
-  d.taps_ = taps;
-  d.taps_per_pixel_ = (taps + 1) / 2 * 2;
-  d.c_pad_ = (oc + 15) / 16 * 16;
-  d.weights_.assign(weights, weights + taps * oc);
-  const int64_t pairs = d.taps_per_pixel_ / 2;
-  d.weight_pairs_.assign(static_cast<std::size_t>(d.c_pad_ / 16 * pairs * 32), 0);
-  static constexpr int kChunkPosition[4] = {0, 2, 1, 3};  // chunk q stored at position kChunkPosition[q]
-  for (int64_t c = 0; c < oc; ++c) {
-    const int64_t block = c / 16, q = c % 16 / 4, j = c % 4;
-    for (int64_t t = 0; t < taps; ++t) {
-      const int64_t pair = t / 2, s = t % 2;
-      d.weight_pairs_[static_cast<std::size_t>(((block * pairs + pair) * 4 + kChunkPosition[q]) * 8 + 2 * j + s)] =
-          weights[t * oc + c];
-    }
-  }
-  d.ints_.assign(static_cast<std::size_t>(6 * d.c_pad_), 0);
-  int32_t* bias_n = d.ints_.data();
-  int32_t* mult_n = bias_n + d.c_pad_;
-  int32_t* shift_n = mult_n + d.c_pad_;
-  for (int64_t c = 0; c < oc; ++c) {
-    uint32_t sum = 0;
-    for (int64_t t = 0; t < taps; ++t) sum += static_cast<uint32_t>(int32_t{weights[t * oc + c]});
-    const uint32_t b = bias != nullptr ? static_cast<uint32_t>(bias[c]) : 0u;
-    bias_n[c] = static_cast<int32_t>(b - static_cast<uint32_t>(p.input_zero_point) * sum);
-    const QuantizedMultiplier m = p.multiplier(c);
-    mult_n[c] = m.multiplier;
-    shift_n[c] = m.shift;
-  }
-  // AVX2 lane order per block of 16: channels 0-3, 8-11, 4-7, 12-15.
-  static constexpr int kPerm[16] = {0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 12, 13, 14, 15};
-  for (int arr = 0; arr < 3; ++arr) {
-    const int32_t* src = d.ints_.data() + arr * d.c_pad_;
-    int32_t* dst = d.ints_.data() + (3 + arr) * d.c_pad_;
-    for (int64_t c = 0; c < d.c_pad_; ++c) dst[c] = src[c / 16 * 16 + kPerm[c % 16]];
-  }
-  d.padded_width_ = std::max<int64_t>(1, (g.output_width - 1) * g.stride_width +
-                                             (g.filter_width - 1) * g.dilation_width + 1);
-  d.direct_rows_ = g.pad_left == 0 && d.padded_width_ <= g.input_width;
-  const auto row_bytes = static_cast<std::size_t>(d.padded_width_ * oc);
-  const auto zp = static_cast<int8_t>(p.input_zero_point);
-  d.zp_row_.assign(row_bytes, zp);
-  const int64_t slots = (g.filter_height - 1) * g.dilation_height + 1;
-  if (!d.direct_rows_) d.rows_.assign(static_cast<std::size_t>(slots) * row_bytes, zp);
-  d.slot_row_.assign(static_cast<std::size_t>(slots), -1);
-  d.taps_row_.assign(static_cast<std::size_t>(d.taps_per_pixel_), nullptr);
-  if (p.depth_multiplier > 1) d.expanded_.resize(static_cast<std::size_t>(g.input_height * g.input_width * oc));
-  return d;
-}
-
 struct DepthwiseRunner {
-  static void run(const PreparedDepthwiseConv2D& d, const int8_t* input, int8_t* output, Isa isa) {
+  // prepare_depthwise_conv2d without its checks: the hybrid depthwise prepares its int32 walk here
+  // (multipliers unused, zero point and bias 0; its weights may hold -128, which the walk's int16
+  // products take exactly).
+  static PreparedDepthwiseConv2D prepare(const DepthwiseConv2DParams& p, const int8_t* weights, const int32_t* bias) {
+    const ConvGeometry& g = p.geometry;
+    PreparedDepthwiseConv2D d;
+    d.params_ = p;
+    const int64_t oc = g.output_channels, taps = g.filter_height * g.filter_width;
+    d.taps_ = taps;
+    d.taps_per_pixel_ = (taps + 1) / 2 * 2;
+    d.c_pad_ = (oc + 15) / 16 * 16;
+    d.weights_.assign(weights, weights + taps * oc);
+    const int64_t pairs = d.taps_per_pixel_ / 2;
+    d.weight_pairs_.assign(static_cast<std::size_t>(d.c_pad_ / 16 * pairs * 32), 0);
+    static constexpr int kChunkPosition[4] = {0, 2, 1, 3};  // chunk q stored at position kChunkPosition[q]
+    for (int64_t c = 0; c < oc; ++c) {
+      const int64_t block = c / 16, q = c % 16 / 4, j = c % 4;
+      for (int64_t t = 0; t < taps; ++t) {
+        const int64_t pair = t / 2, s = t % 2;
+        d.weight_pairs_[static_cast<std::size_t>(((block * pairs + pair) * 4 + kChunkPosition[q]) * 8 + 2 * j + s)] =
+            weights[t * oc + c];
+      }
+    }
+    d.ints_.assign(static_cast<std::size_t>(6 * d.c_pad_), 0);
+    int32_t* bias_n = d.ints_.data();
+    int32_t* mult_n = bias_n + d.c_pad_;
+    int32_t* shift_n = mult_n + d.c_pad_;
+    for (int64_t c = 0; c < oc; ++c) {
+      uint32_t sum = 0;
+      for (int64_t t = 0; t < taps; ++t) sum += static_cast<uint32_t>(int32_t{weights[t * oc + c]});
+      const uint32_t b = bias != nullptr ? static_cast<uint32_t>(bias[c]) : 0u;
+      bias_n[c] = static_cast<int32_t>(b - static_cast<uint32_t>(p.input_zero_point) * sum);
+      const QuantizedMultiplier m = p.multiplier(c);
+      mult_n[c] = m.multiplier;
+      shift_n[c] = m.shift;
+    }
+    // AVX2 lane order per block of 16: channels 0-3, 8-11, 4-7, 12-15.
+    static constexpr int kPerm[16] = {0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 12, 13, 14, 15};
+    for (int arr = 0; arr < 3; ++arr) {
+      const int32_t* src = d.ints_.data() + arr * d.c_pad_;
+      int32_t* dst = d.ints_.data() + (3 + arr) * d.c_pad_;
+      for (int64_t c = 0; c < d.c_pad_; ++c) dst[c] = src[c / 16 * 16 + kPerm[c % 16]];
+    }
+    d.padded_width_ = std::max<int64_t>(1, (g.output_width - 1) * g.stride_width +
+                                               (g.filter_width - 1) * g.dilation_width + 1);
+    d.direct_rows_ = g.pad_left == 0 && d.padded_width_ <= g.input_width;
+    const auto row_bytes = static_cast<std::size_t>(d.padded_width_ * oc);
+    const auto zp = static_cast<int8_t>(p.input_zero_point);
+    d.pad_value_ = zp;
+    d.zp_row_.assign(row_bytes, zp);
+    const int64_t slots = (g.filter_height - 1) * g.dilation_height + 1;
+    if (!d.direct_rows_) d.rows_.assign(static_cast<std::size_t>(slots) * row_bytes, zp);
+    d.slot_row_.assign(static_cast<std::size_t>(slots), -1);
+    d.taps_row_.assign(static_cast<std::size_t>(d.taps_per_pixel_), nullptr);
+    if (p.depth_multiplier > 1) d.expanded_.resize(static_cast<std::size_t>(g.input_height * g.input_width * oc));
+    return d;
+  }
+
+  // The row kernels' arguments for d, everything but taps' targets and the destination.
+  static depthwise_detail::DepthwiseRowArgs row_args(const PreparedDepthwiseConv2D& d) {
     const DepthwiseConv2DParams& p = d.params_;
     const ConvGeometry& g = p.geometry;
-    const int64_t oc = g.output_channels, dm = p.depth_multiplier;
-    const int64_t image = g.input_height * g.input_width;
-    const Isa v = depthwise_variant(best_runnable_isa_within(isa));
     depthwise_detail::DepthwiseRowArgs a;
     a.taps = d.taps_row_.data();
-    a.pixel_stride = g.stride_width * oc;
+    a.pixel_stride = g.stride_width * g.output_channels;
     a.taps_used = d.taps_;
     a.taps_per_pixel = d.taps_per_pixel_;
     a.pixels = g.output_width;
-    if (g.output_width == 0) return;
-    a.channels = oc;
+    a.channels = g.output_channels;
     a.weights = d.weights_.data();
     a.weight_pairs = d.weight_pairs_.data();
     a.bias = d.ints_.data();
@@ -199,44 +198,74 @@ struct DepthwiseRunner {
     a.activation_min = p.activation_min;
     a.activation_max = p.activation_max;
     a.rounding = p.rounding;
+    return a;
+  }
+
+  // Makes `value` the padding (the x_zp row and the ring's borders): the hybrid depthwise's per-image
+  // zero point. The int8 depthwise keeps prepare's x_zp.
+  static void set_padding_value(const PreparedDepthwiseConv2D& d, int8_t value) {
+    if (value == d.pad_value_) return;
+    d.pad_value_ = value;
+    std::fill(d.zp_row_.begin(), d.zp_row_.end(), value);
+    std::fill(d.rows_.begin(), d.rows_.end(), value);  // interiors are copied again per image
+  }
+
+  // For one batch image [in_h, in_w, in_c]: for each output row oy, points the tap pointers
+  // (row_args().taps) at the row's inputs, then calls row(oy).
+  template <class RowFn>
+  static void for_each_row(const PreparedDepthwiseConv2D& d, const int8_t* img, RowFn&& row) {
+    const DepthwiseConv2DParams& p = d.params_;
+    const ConvGeometry& g = p.geometry;
+    const int64_t oc = g.output_channels, dm = p.depth_multiplier;
+    const int64_t image = g.input_height * g.input_width;
+    if (dm > 1) {
+      int8_t* e = d.expanded_.data();
+      for (int64_t i = 0; i < image; ++i) {
+        for (int64_t ic = 0; ic < g.input_channels; ++ic) {
+          std::memset(e + i * oc + ic * dm, img[i * g.input_channels + ic], static_cast<std::size_t>(dm));
+        }
+      }
+      img = e;
+    }
     const int8_t* zp_row = d.zp_row_.data();
     const int8_t** taps = d.taps_row_.data();  // pixel 0's input per tap, for the current row
-    for (int64_t b = 0; b < g.batches; ++b) {
-      const int8_t* img = input + b * image * g.input_channels;
-      if (dm > 1) {
-        int8_t* e = d.expanded_.data();
-        for (int64_t i = 0; i < image; ++i) {
-          for (int64_t ic = 0; ic < g.input_channels; ++ic) {
-            std::memset(e + i * oc + ic * dm, img[i * g.input_channels + ic], static_cast<std::size_t>(dm));
-          }
-        }
-        img = e;
-      }
-      std::fill(d.slot_row_.begin(), d.slot_row_.end(), int64_t{-1});  // a new image
-      for (int64_t oy = 0; oy < g.output_height; ++oy) {
-        const int64_t y0 = oy * g.stride_height - g.pad_top;
-        for (int64_t fy = 0; fy < g.filter_height; ++fy) {
-          const int64_t iy = y0 + fy * g.dilation_height;
-          const int8_t* row;
-          if (iy < 0 || iy >= g.input_height) {
-            row = zp_row;
-          } else if (d.direct_rows_) {
-            row = img + iy * g.input_width * oc;
-          } else {  // the row's zero-padded copy, made once per image (a ring of filter-height rows)
-            const auto slot = static_cast<std::size_t>(iy % static_cast<int64_t>(d.slot_row_.size()));
-            int8_t* padded = d.rows_.data() + static_cast<int64_t>(slot) * d.padded_width_ * oc;
-            if (d.slot_row_[slot] != iy) {
-              const int64_t n = std::min(g.input_width, d.padded_width_ - g.pad_left);
-              if (n > 0) {
-                std::memcpy(padded + g.pad_left * oc, img + iy * g.input_width * oc, static_cast<std::size_t>(n * oc));
-              }
-              d.slot_row_[slot] = iy;
+    std::fill(d.slot_row_.begin(), d.slot_row_.end(), int64_t{-1});  // a new image
+    for (int64_t oy = 0; oy < g.output_height; ++oy) {
+      const int64_t y0 = oy * g.stride_height - g.pad_top;
+      for (int64_t fy = 0; fy < g.filter_height; ++fy) {
+        const int64_t iy = y0 + fy * g.dilation_height;
+        const int8_t* in_row;
+        if (iy < 0 || iy >= g.input_height) {
+          in_row = zp_row;
+        } else if (d.direct_rows_) {
+          in_row = img + iy * g.input_width * oc;
+        } else {  // the row's zero-padded copy, made once per image (a ring of filter-height rows)
+          const auto slot = static_cast<std::size_t>(iy % static_cast<int64_t>(d.slot_row_.size()));
+          int8_t* padded = d.rows_.data() + static_cast<int64_t>(slot) * d.padded_width_ * oc;
+          if (d.slot_row_[slot] != iy) {
+            const int64_t n = std::min(g.input_width, d.padded_width_ - g.pad_left);
+            if (n > 0) {
+              std::memcpy(padded + g.pad_left * oc, img + iy * g.input_width * oc, static_cast<std::size_t>(n * oc));
             }
-            row = padded;
+            d.slot_row_[slot] = iy;
           }
-          for (int64_t fx = 0; fx < g.filter_width; ++fx) taps[fy * g.filter_width + fx] = row + fx * g.dilation_width * oc;
+          in_row = padded;
         }
-        if (d.taps_ % 2 != 0) taps[d.taps_] = zp_row;
+        for (int64_t fx = 0; fx < g.filter_width; ++fx) taps[fy * g.filter_width + fx] = in_row + fx * g.dilation_width * oc;
+      }
+      if (d.taps_ % 2 != 0) taps[d.taps_] = zp_row;
+      row(oy);
+    }
+  }
+
+  static void run(const PreparedDepthwiseConv2D& d, const int8_t* input, int8_t* output, Isa isa) {
+    const ConvGeometry& g = d.params_.geometry;
+    if (g.output_width == 0) return;
+    const int64_t oc = g.output_channels, image = g.input_height * g.input_width * g.input_channels;
+    const Isa v = depthwise_variant(best_runnable_isa_within(isa));
+    depthwise_detail::DepthwiseRowArgs a = row_args(d);
+    for (int64_t b = 0; b < g.batches; ++b) {
+      for_each_row(d, input + b * image, [&](int64_t oy) {
         a.output = output + ((b * g.output_height + oy) * g.output_width) * oc;
         switch (v) {
 #if PTQ_ARCH_X86
@@ -245,10 +274,19 @@ struct DepthwiseRunner {
 #endif
           default: depthwise_detail::depthwise_row_scalar(a); break;
         }
-      }
+      });
     }
   }
 };
+
+// Weights [1, filter_h, filter_w, out_c], bias [out_c] or null.
+// Preconditions (checked in debug builds): validate_depthwise_conv2d(p, weights) is ok.
+inline PreparedDepthwiseConv2D prepare_depthwise_conv2d(const DepthwiseConv2DParams& p, const int8_t* weights,
+                                                        const int32_t* bias) {
+  PTQ_DCHECK(validate_depthwise_conv2d(p, weights).ok(),
+             "prepare_depthwise_conv2d: invalid parameters (call validate_depthwise_conv2d())");
+  return DepthwiseRunner::prepare(p, weights, bias);
+}
 
 // output [batches, out_h, out_w, out_c] = reference::depthwise_conv2d(params, input, weights, bias)
 // for the prepared layer. input [batches, in_h, in_w, in_c]. No allocation.

@@ -9,6 +9,9 @@
 // bias_user[c] - x_zp * sum_t w[t][c] (the zero-point fold, mod 2^32). There are
 // taps_per_pixel = 2 * ceil(taps / 2) pointers: the SIMD kernels multiply taps in pairs, and an odd
 // last tap is paired with the x_zp row and weight 0.
+// The _accumulators form (the hybrid depthwise, hybrid_conv.hpp) stops at acc: it stores the int32
+// accumulators, natural channel order, to `accumulators` [pixels][channels] and ignores the
+// requantization fields and `output`.
 #pragma once
 
 #include <cstdint>
@@ -47,22 +50,34 @@ struct DepthwiseRowArgs {
   int32_t activation_min = -128;
   int32_t activation_max = 127;
   RoundingMode rounding = kDefaultRounding;
-  int8_t* output = nullptr;  // [pixels][channels]
+  int8_t* output = nullptr;         // [pixels][channels]
+  int32_t* accumulators = nullptr;  // [pixels][channels]: the _accumulators form's destination
 };
+
+// acc of pixel ox, channel c (the sum in the header), int32 wrapping.
+inline int32_t depthwise_acc_scalar(const DepthwiseRowArgs& a, int64_t ox, int64_t c) {
+  const int64_t off = ox * a.pixel_stride;
+  uint32_t acc = static_cast<uint32_t>(a.bias[c]);
+  for (int64_t t = 0; t < a.taps_used; ++t) {
+    acc += static_cast<uint32_t>(int32_t{a.weights[t * a.channels + c]} * int32_t{a.taps[t][off + c]});
+  }
+  return static_cast<int32_t>(acc);
+}
 
 inline void depthwise_row_scalar(const DepthwiseRowArgs& a) {
   for (int64_t ox = 0; ox < a.pixels; ++ox) {
-    const int64_t off = ox * a.pixel_stride;
     int8_t* out = a.output + ox * a.channels;
     for (int64_t c = 0; c < a.channels; ++c) {
-      uint32_t acc = static_cast<uint32_t>(a.bias[c]);
-      for (int64_t t = 0; t < a.taps_used; ++t) {
-        acc += static_cast<uint32_t>(int32_t{a.weights[t * a.channels + c]} * int32_t{a.taps[t][off + c]});
-      }
       out[c] = static_cast<int8_t>(reference::quantized_output_stage(
-          static_cast<int32_t>(acc), QuantizedMultiplier{a.multipliers[c], a.shifts[c]}, a.rounding,
+          depthwise_acc_scalar(a, ox, c), QuantizedMultiplier{a.multipliers[c], a.shifts[c]}, a.rounding,
           a.output_zero_point, a.activation_min, a.activation_max));
     }
+  }
+}
+
+inline void depthwise_row_accumulators_scalar(const DepthwiseRowArgs& a) {
+  for (int64_t ox = 0; ox < a.pixels; ++ox) {
+    for (int64_t c = 0; c < a.channels; ++c) a.accumulators[ox * a.channels + c] = depthwise_acc_scalar(a, ox, c);
   }
 }
 

@@ -21,8 +21,8 @@
 // Scratch (the quantized rows, their parameters, the int32 accumulators; sized for
 // params.batches rows at prepare) belongs to the PreparedHybridFullyConnected: concurrent calls on
 // one object are not safe. Inputs are assumed finite (as the reference assumes).
-// Hybrid conv and depthwise run their references (reference/hybrid.hpp); a GEMM-backed hybrid
-// conv would reuse conv.hpp's im2col with the per-image zero point as the pad value.
+// Hybrid conv and depthwise are in hybrid_conv.hpp (the GEMM through conv.hpp's im2col, padded with
+// the per-image zero point, and the depthwise walk's int32 accumulators).
 #pragma once
 
 #include <algorithm>

@@ -8,7 +8,8 @@
 // channels (0-3, 8-11) and (4-7, 12-15); the bias, multipliers and shifts are prepacked in that
 // order, and vpackssdw of the two results restores the natural order. Requantization is the GEMM's
 // per-lane fixed point (simd/x86/fixed_point_per_lane-inl.hpp), built once per row and 16 channels
-// and shared by the row's pixels. A channel tail of 1-15 goes through 16-byte copies.
+// and shared by the row's pixels. A channel tail of 1-15 goes through 16-byte copies. The hybrid
+// depthwise (hybrid_conv.hpp) runs the same walk and stores the int32 accumulators instead.
 // Compiled for AVX2 through a target region: any TU may include this file; callers check the CPU.
 #pragma once
 
@@ -63,7 +64,10 @@ PTQ_INLINE void dw_block16_fixed(const int8_t* const* taps, int64_t c, const __m
 
 }  // namespace dw_detail
 
-inline void depthwise_row(const depthwise_detail::DepthwiseRowArgs& a) {
+// The row walk of both entry points below. kAccumulators: store the int32 accumulators (natural
+// channel order) to a.accumulators instead of requantizing to a.output.
+template <bool kAccumulators>
+inline void depthwise_row_impl(const depthwise_detail::DepthwiseRowArgs& a) {
   using dw_detail::dw_block16;
   const int64_t pairs = a.taps_per_pixel / 2, tp = a.taps_per_pixel;
   const __m256i lo_clamp = _mm256_set1_epi32(a.activation_min - a.output_zero_point);
@@ -75,6 +79,34 @@ inline void depthwise_row(const depthwise_detail::DepthwiseRowArgs& a) {
     const __m256i y_hi = _mm256_add_epi32(_mm256_min_epi32(_mm256_max_epi32(f_hi.apply(acc_hi), lo_clamp), hi_clamp), zp);
     const __m256i w16 = _mm256_packs_epi32(y_lo, y_hi);  // channels 0-7 | 8-15, int16
     return _mm_packs_epi16(_mm256_castsi256_si128(w16), _mm256_extracti128_si256(w16, 1));
+  };
+  // Channels c .. c + 15 of pixel ox (`rem` of them when fewer than 16 remain): requantized int8,
+  // or the accumulators in natural order (lo holds 0-3 | 8-11, hi 4-7 | 12-15).
+  auto emit = [&](__m256i acc_lo, __m256i acc_hi, const FixedPointMultiplierPerLane& f_lo,
+                  const FixedPointMultiplierPerLane& f_hi, int64_t ox, int64_t c, int64_t rem) {
+    if constexpr (kAccumulators) {
+      int32_t* dst = a.accumulators + ox * a.channels + c;
+      const __m256i c0 = _mm256_permute2x128_si256(acc_lo, acc_hi, 0x20);  // channels 0-7
+      const __m256i c1 = _mm256_permute2x128_si256(acc_lo, acc_hi, 0x31);  // channels 8-15
+      if (rem >= 16) {
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst), c0);
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + 8), c1);
+      } else {
+        alignas(32) int32_t tmp[16];
+        _mm256_store_si256(reinterpret_cast<__m256i*>(tmp), c0);
+        _mm256_store_si256(reinterpret_cast<__m256i*>(tmp + 8), c1);
+        std::memcpy(dst, tmp, static_cast<std::size_t>(rem) * sizeof(int32_t));
+      }
+    } else {
+      int8_t* dst = a.output + ox * a.channels + c;
+      if (rem >= 16) {
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), finish(acc_lo, acc_hi, f_lo, f_hi));
+      } else {
+        alignas(16) int8_t out[16];
+        _mm_store_si128(reinterpret_cast<__m128i*>(out), finish(acc_lo, acc_hi, f_lo, f_hi));
+        std::memcpy(dst, out, static_cast<std::size_t>(rem));
+      }
+    }
   };
   for (int64_t c = 0; c < a.channels; c += 16) {
     const int64_t rem = a.channels - c;
@@ -93,13 +125,13 @@ inline void depthwise_row(const depthwise_detail::DepthwiseRowArgs& a) {
       for (int64_t ox = 0; ox < a.pixels; ++ox) {
         __m256i acc_lo = bias_lo, acc_hi = bias_hi;
         dw_detail::dw_block16_fixed<5>(a.taps, ox * a.pixel_stride + c, vw, &acc_lo, &acc_hi);
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(a.output + ox * a.channels + c), finish(acc_lo, acc_hi, f_lo, f_hi));
+        emit(acc_lo, acc_hi, f_lo, f_hi, ox, c, rem);
       }
     } else if (rem >= 16) {
       for (int64_t ox = 0; ox < a.pixels; ++ox) {
         __m256i acc_lo = bias_lo, acc_hi = bias_hi;
         dw_block16(a.taps, pairs, ox * a.pixel_stride + c, w, &acc_lo, &acc_hi);
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(a.output + ox * a.channels + c), finish(acc_lo, acc_hi, f_lo, f_hi));
+        emit(acc_lo, acc_hi, f_lo, f_hi, ox, c, rem);
       }
     } else {  // 1 to 15 channels: copies of 16 bytes, 64 taps (32 pairs) at a time
       alignas(16) int8_t tmp[64][16];
@@ -115,13 +147,17 @@ inline void depthwise_row(const depthwise_detail::DepthwiseRowArgs& a) {
           }
           dw_block16(tmp_taps, tn / 2, 0, w + (t0 / 2) * 32, &acc_lo, &acc_hi);
         }
-        alignas(16) int8_t out[16];
-        _mm_store_si128(reinterpret_cast<__m128i*>(out), finish(acc_lo, acc_hi, f_lo, f_hi));
-        std::memcpy(a.output + ox * a.channels + c, out, static_cast<std::size_t>(rem));
+        emit(acc_lo, acc_hi, f_lo, f_hi, ox, c, rem);
       }
     }
   }
 }
+
+// depthwise_row_scalar's arithmetic (depthwise_row.hpp): a.output = requantized int8.
+inline void depthwise_row(const depthwise_detail::DepthwiseRowArgs& a) { depthwise_row_impl<false>(a); }
+
+// depthwise_row_accumulators_scalar's: a.accumulators = the int32 accumulators, bias included.
+inline void depthwise_row_accumulators(const depthwise_detail::DepthwiseRowArgs& a) { depthwise_row_impl<true>(a); }
 
 }  // namespace x86::avx2
 PTQ_NAMESPACE_END

@@ -5,7 +5,8 @@
 // step, in natural order) and multiplied by the same prepacked weight pairs with pmaddwd (half h of
 // a 16-channel block reads chunks 2h and 2h + 1, stored at 16-byte positions h and 2 + h). The
 // per-lane requantization uses SSE4.1's emulated variable shifts (simd/x86/fixed_point_sse41.hpp).
-// A channel tail of 1-7 goes through 8-byte copies.
+// A channel tail of 1-7 goes through 8-byte copies. The hybrid depthwise (hybrid_conv.hpp) runs the
+// same walk and stores the int32 accumulators instead.
 // Compiled for SSE4.1 through a target region: any TU may include this file; callers check the CPU.
 #pragma once
 
@@ -43,7 +44,10 @@ PTQ_INLINE void dw_block8(const int8_t* const* taps, int64_t pairs, int64_t c, c
 
 }  // namespace dw_detail
 
-inline void depthwise_row(const depthwise_detail::DepthwiseRowArgs& a) {
+// The row walk of both entry points below. kAccumulators: store the int32 accumulators to
+// a.accumulators instead of requantizing to a.output.
+template <bool kAccumulators>
+inline void depthwise_row_impl(const depthwise_detail::DepthwiseRowArgs& a) {
   using dw_detail::dw_block8;
   const int64_t pairs = a.taps_per_pixel / 2, tp = a.taps_per_pixel;
   const __m128i lo_clamp = _mm_set1_epi32(a.activation_min - a.output_zero_point);
@@ -56,6 +60,31 @@ inline void depthwise_row(const depthwise_detail::DepthwiseRowArgs& a) {
     const __m128i w16 = _mm_packs_epi32(y_lo, y_hi);
     return _mm_packs_epi16(w16, w16);  // low 8 bytes
   };
+  // Channels c .. c + 7 of pixel ox (`rem` of them when fewer than 8 remain).
+  auto emit = [&](__m128i acc_lo, __m128i acc_hi, const FixedPointMultiplierPerLane& f_lo,
+                  const FixedPointMultiplierPerLane& f_hi, int64_t ox, int64_t c, int64_t rem) {
+    if constexpr (kAccumulators) {
+      int32_t* dst = a.accumulators + ox * a.channels + c;
+      if (rem >= 8) {
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), acc_lo);
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + 4), acc_hi);
+      } else {
+        alignas(16) int32_t tmp[8];
+        _mm_store_si128(reinterpret_cast<__m128i*>(tmp), acc_lo);
+        _mm_store_si128(reinterpret_cast<__m128i*>(tmp + 4), acc_hi);
+        std::memcpy(dst, tmp, static_cast<std::size_t>(rem) * sizeof(int32_t));
+      }
+    } else {
+      int8_t* dst = a.output + ox * a.channels + c;
+      if (rem >= 8) {
+        _mm_storel_epi64(reinterpret_cast<__m128i*>(dst), finish(acc_lo, acc_hi, f_lo, f_hi));
+      } else {
+        alignas(16) int8_t out[16];
+        _mm_store_si128(reinterpret_cast<__m128i*>(out), finish(acc_lo, acc_hi, f_lo, f_hi));
+        std::memcpy(dst, out, static_cast<std::size_t>(rem));
+      }
+    }
+  };
   auto load = [](const int32_t* p) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)); };
   for (int64_t c = 0; c < a.channels; c += 8) {
     const int64_t rem = a.channels - c;
@@ -67,7 +96,7 @@ inline void depthwise_row(const depthwise_detail::DepthwiseRowArgs& a) {
       for (int64_t ox = 0; ox < a.pixels; ++ox) {
         __m128i acc_lo = bias_lo, acc_hi = bias_hi;
         dw_block8(a.taps, pairs, ox * a.pixel_stride + c, w, &acc_lo, &acc_hi);
-        _mm_storel_epi64(reinterpret_cast<__m128i*>(a.output + ox * a.channels + c), finish(acc_lo, acc_hi, f_lo, f_hi));
+        emit(acc_lo, acc_hi, f_lo, f_hi, ox, c, rem);
       }
     } else {  // 1 to 7 channels: copies of 8 bytes, 64 taps (32 pairs) at a time
       alignas(16) int8_t tmp[64][8];
@@ -83,13 +112,17 @@ inline void depthwise_row(const depthwise_detail::DepthwiseRowArgs& a) {
           }
           dw_block8(tmp_taps, tn / 2, 0, w + (t0 / 2) * 32, &acc_lo, &acc_hi);
         }
-        alignas(16) int8_t out[16];
-        _mm_store_si128(reinterpret_cast<__m128i*>(out), finish(acc_lo, acc_hi, f_lo, f_hi));
-        std::memcpy(a.output + ox * a.channels + c, out, static_cast<std::size_t>(rem));
+        emit(acc_lo, acc_hi, f_lo, f_hi, ox, c, rem);
       }
     }
   }
 }
+
+// depthwise_row_scalar's arithmetic (depthwise_row.hpp): a.output = requantized int8.
+inline void depthwise_row(const depthwise_detail::DepthwiseRowArgs& a) { depthwise_row_impl<false>(a); }
+
+// depthwise_row_accumulators_scalar's: a.accumulators = the int32 accumulators, bias included.
+inline void depthwise_row_accumulators(const depthwise_detail::DepthwiseRowArgs& a) { depthwise_row_impl<true>(a); }
 
 }  // namespace x86::sse41
 PTQ_NAMESPACE_END

@@ -1,6 +1,6 @@
 // x86/hybrid-inl.hpp: the float ends of the hybrid (dynamic-range) kernels, written once over a
 // level's vector primitives: per-row min/max, the per-row quantizers' element loops, and the fully
-// connected epilogue.
+// connected and convolution epilogues.
 //
 // NO include guard: re-included by hybrid_sse41.hpp and hybrid_avx2.hpp inside the level's
 // namespace and target region, after the primitives (VF, VI, kLanes, loadu_f, opaque_f, ...) are
@@ -89,4 +89,45 @@ inline void hybrid_fc_epilogue(int64_t n, const int32_t* acc, const int32_t* row
   }
   ::ptq::hybrid_detail::hybrid_fc_epilogue_scalar(n - i, acc + i, row_sums + i, zp, row_scale, w_scales + i,
                                                   init + i, act, out + i);
+}
+
+// The convolution epilogue (hybrid_row.hpp, hybrid_conv_epilogue_scalar) with its scaling order
+// fixed, over `rows` rows of n channels (acc and out contiguous, row r at r * n): per lane
+//   dot    = acc[c] - row_sums[c] * zp                      int32, wrapping
+//   v      = (float(dot) * scales[c]) * row_scale | 0.0f + float(dot) * scales[c] | float(dot) * scales[c]
+//   out[c] = min(max(v (+ bias[c]), act_min), act_max)
+// activation_with_min_max = std::min(std::max(v, lo), hi): std::max(v, lo) = (v < lo) ? lo : v is
+// max_f(lo, v) (maxps returns its second operand unless the first is greater: v on ties, on -0.0
+// against +0.0 and on NaN), and std::min(y, hi) = (hi < y) ? hi : y is min_f(hi, y).
+template <int kScaling>
+inline void hybrid_conv_epilogue_fixed(int64_t rows, int64_t n, const int32_t* acc,
+                                       const ::ptq::hybrid_detail::HybridConvEpilogue& e, float* out) {
+  const VI vzp = set1_i32(e.zero_point);
+  const VF vrs = set1_f(e.row_scale), zero = set1_f(0.0f);
+  const VF lo = set1_f(e.act_min), hi = set1_f(e.act_max);
+  const int64_t n_vec = n / kLanes * kLanes;
+  ::ptq::hybrid_detail::HybridConvEpilogue tail = e;
+  tail.row_sums += n_vec;
+  tail.scales += n_vec;
+  if (tail.bias != nullptr) tail.bias += n_vec;
+  for (int64_t r = 0; r < rows; ++r, acc += n, out += n) {
+    for (int64_t i = 0; i < n_vec; i += kLanes) {
+      const VI dot = sub_i32(loadu_i(acc + i), mullo_i32(loadu_i(e.row_sums + i), vzp));
+      VF v = opaque_f(mul_f(cvt_i_f(dot), loadu_f(e.scales + i)));
+      if (kScaling == 0) v = opaque_f(mul_f(v, vrs));  // (float(dot) * scales[c]) * row_scale
+      if (kScaling == 1) v = add_f(zero, v);           // 0.0f + float(dot) * scales[c]
+      if (e.bias != nullptr) v = add_f(v, loadu_f(e.bias + i));
+      storeu_f(out + i, min_f(hi, max_f(lo, v)));
+    }
+    if (n_vec < n) ::ptq::hybrid_detail::hybrid_conv_epilogue_scalar(1, n - n_vec, acc + n_vec, tail, out + n_vec);
+  }
+}
+
+inline void hybrid_conv_epilogue(int64_t rows, int64_t n, const int32_t* acc,
+                                 const ::ptq::hybrid_detail::HybridConvEpilogue& e, float* out) {
+  switch (e.scaling) {
+    case ::ptq::hybrid_detail::HybridConvScaling::kPerChannel: return hybrid_conv_epilogue_fixed<0>(rows, n, acc, e, out);
+    case ::ptq::hybrid_detail::HybridConvScaling::kPerTensor: return hybrid_conv_epilogue_fixed<1>(rows, n, acc, e, out);
+    default: return hybrid_conv_epilogue_fixed<2>(rows, n, acc, e, out);
+  }
 }

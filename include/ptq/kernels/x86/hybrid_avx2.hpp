@@ -44,6 +44,7 @@ PTQ_INLINE void store_narrow_i8(int8_t* q, VI v) { store8_narrow<int8_t>(q, v); 
 #include "ptq/kernels/x86/hybrid-inl.hpp"
 
 }  // namespace hybrid_detail
+using hybrid_detail::hybrid_conv_epilogue;
 using hybrid_detail::hybrid_fc_epilogue;
 using hybrid_detail::hybrid_minmax;
 using hybrid_detail::hybrid_quantize;

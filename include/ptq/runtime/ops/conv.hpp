@@ -5,7 +5,7 @@
 //   float    float32       float32 (or float16/int8 constants   float32         reference (scalar)
 //                          already widened/dequantized)
 //   hybrid   float32       int8 constant, per tensor or per     float32         FC: hybrid.hpp (SIMD GEMM);
-//                          output channel, zero point 0                          conv/depthwise: reference
+//                          output channel, zero point 0                          conv/depthwise: hybrid_conv.hpp
 //   int8     int8          int8 constant, per tensor or per     int32 constant  conv.hpp / depthwise.hpp /
 //                          output channel, zero point 0                          gemm.hpp (SIMD)
 //
@@ -27,6 +27,7 @@
 #include "ptq/kernels/depthwise.hpp"
 #include "ptq/kernels/gemm/gemm.hpp"
 #include "ptq/kernels/hybrid.hpp"
+#include "ptq/kernels/hybrid_conv.hpp"
 #include "ptq/kernels/reference/conv.hpp"
 #include "ptq/kernels/reference/depthwise_conv.hpp"
 #include "ptq/kernels/reference/fully_connected.hpp"
@@ -147,13 +148,18 @@ inline Result<std::unique_ptr<PreparedOp>> prepare_conv2d(const PrepareContext& 
     p.groups = groups;
     p.weight_scales = *scales;
     p.activation = act;
-    PTQ_RETURN_IF_ERROR(with_op(ctx, p.validate()));
+    PTQ_RETURN_IF_ERROR(with_op(ctx, validate_hybrid_conv2d(p, weights)));
     Result<FloatBias> bias = float_bias(ctx);
     if (!bias.ok()) return bias.status();
-    auto scratch = std::make_shared<HybridScratch>();
-    scratch->ensure(g.batches, g.input_height * g.input_width * g.input_channels);
-    return make_prepared_op([p, weights, b = *bias, scratch](const RunContext& c) {
-      reference::hybrid_conv2d(p, c.in<float>(0), weights, b.at(c), c.out<float>(), *scratch);
+    auto conv = std::make_shared<PreparedHybridConv2D>(
+        prepare_hybrid_conv2d(p, weights, bias->constant, gemm::preferred_layout(ctx.options().isa)));
+    HybridConvOptions o;
+    o.isa = ctx.options().isa;
+    o.parallel_for = ctx.options().parallel_for;
+    return make_prepared_op([conv, o, b = *bias](const RunContext& c) {
+      HybridConvOptions run = o;
+      run.bias = b.constant != nullptr ? nullptr : b.at(c);  // a constant bias was copied at prepare
+      hybrid_conv2d(*conv, c.in<float>(0), c.out<float>(), run);
     });
   }
 
@@ -208,13 +214,16 @@ inline Result<std::unique_ptr<PreparedOp>> prepare_depthwise_conv2d(const Prepar
     p.depth_multiplier = dm;
     p.weight_scales = *scales;
     p.activation = act;
-    PTQ_RETURN_IF_ERROR(with_op(ctx, p.validate()));
+    PTQ_RETURN_IF_ERROR(with_op(ctx, validate_hybrid_depthwise_conv2d(p, weights)));
     Result<FloatBias> bias = float_bias(ctx);
     if (!bias.ok()) return bias.status();
-    auto scratch = std::make_shared<HybridScratch>();
-    scratch->ensure(g.batches, g.input_height * g.input_width * g.input_channels);
-    return make_prepared_op([p, weights, b = *bias, scratch](const RunContext& c) {
-      reference::hybrid_depthwise_conv2d(p, c.in<float>(0), weights, b.at(c), c.out<float>(), *scratch);
+    auto dw = std::make_shared<PreparedHybridDepthwiseConv2D>(prepare_hybrid_depthwise_conv2d(p, weights, bias->constant));
+    HybridConvOptions o;
+    o.isa = ctx.options().isa;
+    return make_prepared_op([dw, o, b = *bias](const RunContext& c) {
+      HybridConvOptions run = o;
+      run.bias = b.constant != nullptr ? nullptr : b.at(c);  // a constant bias was copied at prepare
+      hybrid_depthwise_conv2d(*dw, c.in<float>(0), c.out<float>(), run);
     });
   }
 
