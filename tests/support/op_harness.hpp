@@ -11,6 +11,9 @@
 //   std::vector<int8_t> got = h.get<int8_t>(y);
 //
 // Buffers are exact-size heap vectors, so ASan catches a kernel that reads or writes past a tensor.
+//
+// The registry (runtime/op_registry.hpp, which instantiates every op family and its kernels) is
+// compiled once per test executable, in support/op_registry_link.cpp, not in every test file.
 #pragma once
 
 #include <doctest/doctest.h>
@@ -22,9 +25,12 @@
 #include <vector>
 
 #include "ptq/ir/graph.hpp"
-#include "ptq/runtime/op_registry.hpp"
+#include "ptq/runtime/op_kernel.hpp"
 
 namespace ptq_test {
+
+// runtime::find_prepare, defined in support/op_registry_link.cpp.
+ptq::runtime::PrepareFn registered_prepare(ptq::ir::OpKind kind);
 
 class OpHarness {
  public:
@@ -67,7 +73,7 @@ class OpHarness {
   // Prepares the (single) op; on success allocates every tensor's buffer.
   ptq::Status prepare() {
     REQUIRE(graph.ops.size() == 1);
-    ptq::runtime::PrepareFn fn = ptq::runtime::find_prepare(graph.ops[0].kind);
+    ptq::runtime::PrepareFn fn = registered_prepare(graph.ops[0].kind);
     REQUIRE(static_cast<bool>(fn));
     ptq::runtime::PrepareContext ctx(graph, 0, graph.tensors, options);
     auto prepared = fn(ctx);
