@@ -48,6 +48,9 @@
 #include "ptq/kernels/conv.hpp"
 #include "ptq/kernels/depthwise.hpp"
 #include "ptq/kernels/hybrid.hpp"
+#include "ptq/kernels/float_gemm.hpp"
+#include "ptq/kernels/float_conv.hpp"
+#include "ptq/kernels/float_depthwise.hpp"
 
 // ir: the model graph, its builder, shape inference and validation
 #include "ptq/ir/graph.hpp"
