@@ -20,7 +20,8 @@
 //   Outputs of group g are written with row stride out_c at column offset g * N_g.
 //   - 1x1 filters, stride 1, no padding: A is the input itself (row stride in_c); no gather.
 //   - Otherwise: im2col of blocks of block_rows() pixels into scratch (block_rows * K_g floats,
-//     about 256 KiB, L2-resident while the panels stream over it), then the GEMM on the block.
+//     about 256 KiB and a whole number of the GEMM's M-blocks, so its tiles are full; L2-resident
+//     while the panels stream over it), then the GEMM on the block.
 //
 // Scratch: scratch_bytes(); float_conv2d uses FloatConvOptions::scratch when given, else the
 // prepared object's own buffer (allocated at prepare unless own_scratch is false), which makes
@@ -124,10 +125,11 @@ inline PreparedFloatConv2D prepare_float_conv2d(const FloatConv2DParams& p, cons
   c.direct_ = g.filter_height == 1 && g.filter_width == 1 && g.stride_height == 1 && g.stride_width == 1 &&
               g.pad_top == 0 && g.pad_left == 0 && g.output_height == g.input_height &&
               g.output_width == g.input_width;
+  // A whole number of the GEMM's M-blocks (so that its tiles are full), at least one.
   const int64_t rows = g.batches * g.output_height * g.output_width;
-  const int64_t per_row = std::max<int64_t>(1, c.k_ * static_cast<int64_t>(sizeof(float)));
-  int64_t block = std::max<int64_t>(12, kFloatConvScratchBudget / per_row);
-  if (block >= float_detail::kMaxMc) block = block / float_detail::kMaxMc * float_detail::kMaxMc;
+  const int64_t mc = float_detail::m_block_rows(c.k_);
+  const int64_t block_bytes = mc * std::max<int64_t>(1, c.k_) * static_cast<int64_t>(sizeof(float));
+  const int64_t block = std::max<int64_t>(1, kFloatConvScratchBudget / block_bytes) * mc;
   c.block_rows_ = std::max<int64_t>(1, std::min(block, rows));
   for (int64_t grp = 0; grp < p.groups; ++grp) {
     c.packed_.push_back(pack_float_weights(c.k_, c.n_, weights + grp * c.n_ * c.k_,
@@ -139,6 +141,7 @@ inline PreparedFloatConv2D prepare_float_conv2d(const FloatConv2DParams& p, cons
 
 struct FloatConvOptions {
   Isa isa = selected_isa();
+  const FloatKernels* kernels = nullptr;  // as FloatGemmOptions::kernels
   float* scratch = nullptr;  // scratch_bytes() bytes, or null to use the prepared object's own
   const gemm::ParallelFor* parallel_for = nullptr;
 };
@@ -152,9 +155,24 @@ struct FloatConvRunner {
     const int64_t kw = g.filter_width, kh = g.filter_height;
     const bool contiguous_rows = c.params_.groups == 1 && g.dilation_width == 1;
     const int64_t pixels = g.output_height * g.output_width;
-    const auto zero = [](float* dst, int64_t n) { std::memset(dst, 0, static_cast<std::size_t>(n) * sizeof(float)); };
+    // Runs are short (filter_w * in_c / groups floats): fixed-size copies compile inline, where a
+    // libc call per run cost a third of a small model's conv time.
+    // Within one run, a tail is copied as the run's last whole chunk (overlapping what was copied).
     const auto copy = [](float* dst, const float* src, int64_t n) {
-      std::memcpy(dst, src, static_cast<std::size_t>(n) * sizeof(float));
+      if (n >= 8) {
+        for (int64_t i = 0; i + 8 <= n; i += 8) std::memcpy(dst + i, src + i, 8 * sizeof(float));
+        if (n % 8 != 0) std::memcpy(dst + n - 8, src + n - 8, 8 * sizeof(float));
+      } else if (n >= 4) {
+        std::memcpy(dst, src, 4 * sizeof(float));
+        std::memcpy(dst + n - 4, src + n - 4, 4 * sizeof(float));
+      } else {
+        for (int64_t i = 0; i < n; ++i) dst[i] = src[i];
+      }
+    };
+    const auto zero = [](float* dst, int64_t n) {
+      const float z[8] = {};
+      for (; n >= 8; n -= 8, dst += 8) std::memcpy(dst, z, 8 * sizeof(float));
+      for (; n > 0; --n) *dst++ = 0.0f;
     };
     int64_t b = m0 / pixels, oy = m0 % pixels / g.output_width, ox = m0 % g.output_width;
     for (int64_t r = 0; r < rows; ++r) {
@@ -208,6 +226,7 @@ struct FloatConvRunner {
     if (rows == 0) return;
     FloatGemmOptions go;
     go.isa = o.isa;
+    go.kernels = o.kernels != nullptr ? o.kernels : &float_kernels(o.isa);
     go.output_stride = out_c;
     go.parallel_for = o.parallel_for;
     if (c.direct_) {

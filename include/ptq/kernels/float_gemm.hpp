@@ -78,6 +78,20 @@ inline const FloatKernels& float_kernels(Isa isa = selected_isa()) {
   }
 }
 
+namespace float_detail {
+
+inline constexpr int64_t kPanelSliceK = 16 * 1024 / (kFloatNr * static_cast<int64_t>(sizeof(float)));  // 256
+inline constexpr int64_t kMaxMc = 96;                    // a multiple of every level's MR (6, 3, 2)
+inline constexpr int64_t kActivationBlockBytes = 256 * 1024;
+
+// Rows per M-block: the block's activations (mc * K floats) within kActivationBlockBytes.
+inline int64_t m_block_rows(int64_t k) {
+  const int64_t fit = k > 0 ? kActivationBlockBytes / (k * static_cast<int64_t>(sizeof(float))) : kMaxMc;
+  return std::max<int64_t>(12, std::min(kMaxMc, fit) / 12 * 12);
+}
+
+}  // namespace float_detail
+
 // Float weights [N, K], bias and activation range, packed for the float tiles (see the header).
 // Built once by pack_float_weights(); immutable afterwards and safe to share between threads.
 class PackedFloatWeights {
@@ -92,12 +106,13 @@ class PackedFloatWeights {
   const float* bias() const { return static_cast<const float*>(bias_.get()); }  // [panel_count() * 16]
   float activation_min() const { return lo_; }
   float activation_max() const { return hi_; }
+  int64_t m_block_rows() const { return mc_; }  // rows per M-block of the walk
   bool empty() const { return bias_ == nullptr; }
 
  private:
   friend PackedFloatWeights pack_float_weights(int64_t, int64_t, const float*, const float*, FusedActivation);
 
-  int64_t k_ = 0, n_ = 0;
+  int64_t k_ = 0, n_ = 0, mc_ = 0;
   float lo_ = 0.0f, hi_ = 0.0f;
   std::unique_ptr<void, gemm::detail::AlignedFree> weights_;  // panel_count() * panel_stride() floats
   std::unique_ptr<void, gemm::detail::AlignedFree> bias_;
@@ -112,6 +127,7 @@ inline PackedFloatWeights pack_float_weights(int64_t k, int64_t n, const float* 
   PackedFloatWeights out;
   out.k_ = k;
   out.n_ = n;
+  out.mc_ = float_detail::m_block_rows(k);
   const FloatActivationRange range = reference::calculate_activation_range(activation);
   out.lo_ = range.min;
   out.hi_ = range.max;
@@ -134,22 +150,14 @@ inline PackedFloatWeights pack_float_weights(int64_t k, int64_t n, const float* 
 
 struct FloatGemmOptions {
   Isa isa = selected_isa();
+  // The kernels to run, resolved once by the caller (float_kernels(isa)); null: resolve `isa` per call.
+  const FloatKernels* kernels = nullptr;
   int64_t input_stride = 0;   // floats between input rows; 0 means K
   int64_t output_stride = 0;  // floats between output rows; 0 means N
   const gemm::ParallelFor* parallel_for = nullptr;
 };
 
 namespace float_detail {
-
-inline constexpr int64_t kPanelSliceK = 16 * 1024 / (kFloatNr * static_cast<int64_t>(sizeof(float)));  // 256
-inline constexpr int64_t kMaxMc = 96;                    // a multiple of every level's MR (6, 3, 2)
-inline constexpr int64_t kActivationBlockBytes = 256 * 1024;
-
-// Rows per M-block: the block's activations (mc * K floats) within kActivationBlockBytes.
-inline int64_t m_block_rows(int64_t k) {
-  const int64_t fit = k > 0 ? kActivationBlockBytes / (k * static_cast<int64_t>(sizeof(float))) : kMaxMc;
-  return std::max<int64_t>(12, std::min(kMaxMc, fit) / 12 * 12);
-}
 
 // Rows [m0, m0 + mb) against panels [p_begin, p_end).
 inline void run_block(const FloatKernels& uk, const PackedFloatWeights& pw, const float* input, int64_t in_stride,
@@ -200,8 +208,15 @@ inline void float_gemm(const PackedFloatWeights& pw, const float* input, int64_t
   const int64_t in_stride = o.input_stride != 0 ? o.input_stride : k;
   const int64_t out_stride = o.output_stride != 0 ? o.output_stride : n;
   PTQ_DCHECK(in_stride >= k && out_stride >= n, "float_gemm: a row stride is shorter than the row");
-  const FloatKernels& uk = float_kernels(o.isa);
-  const int64_t mc = float_detail::m_block_rows(k), panels = pw.panel_count();
+  const FloatKernels& uk = o.kernels != nullptr ? *o.kernels : float_kernels(o.isa);
+  PTQ_DCHECK(isa_runnable(uk.isa), "float_gemm: the kernels' ISA does not run on this CPU");
+  const int64_t mc = pw.m_block_rows(), panels = pw.panel_count();
+  if (o.parallel_for == nullptr || !*o.parallel_for) {
+    for (int64_t m0 = 0; m0 < rows; m0 += mc) {
+      float_detail::run_block(uk, pw, input, in_stride, m0, std::min(mc, rows - m0), output, out_stride, 0, panels);
+    }
+    return;
+  }
   const int64_t blocks = (rows + mc - 1) / mc;
   const auto task = [&](int64_t begin, int64_t end) {
     for (int64_t u = begin; u < end;) {
@@ -212,7 +227,7 @@ inline void float_gemm(const PackedFloatWeights& pw, const float* input, int64_t
     }
   };
   const int64_t units = blocks * panels;
-  if (o.parallel_for != nullptr && *o.parallel_for && units > 1) {
+  if (units > 1) {
     (*o.parallel_for)(units, gemm::PanelTask(task));
   } else {
     task(0, units);

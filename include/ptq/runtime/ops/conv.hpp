@@ -151,6 +151,7 @@ inline Result<std::unique_ptr<PreparedOp>> prepare_conv2d(const PrepareContext& 
         prepare_float_conv2d(p, weights, bias->constant, /*own_scratch=*/false));  // the interpreter's scratch
     FloatConvOptions o;
     o.isa = ctx.options().isa;
+    o.kernels = &float_kernels(o.isa);
     o.parallel_for = ctx.options().parallel_for;
     const std::size_t scratch = conv->scratch_bytes();
     return make_prepared_op(
@@ -295,6 +296,7 @@ inline Result<std::unique_ptr<PreparedOp>> prepare_fully_connected(const Prepare
     auto fc = std::make_shared<PreparedFloatFullyConnected>(prepare_float_fully_connected(p, weights, bias->constant));
     FloatGemmOptions o;
     o.isa = ctx.options().isa;
+    o.kernels = &float_kernels(o.isa);
     o.parallel_for = ctx.options().parallel_for;
     return make_prepared_op([fc, o](const RunContext& c) { float_fully_connected(*fc, c.in<float>(0), c.out<float>(), o); });
   }
