@@ -19,6 +19,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <random>
@@ -29,9 +30,13 @@
 #include "bench_common.hpp"
 #include "ptq/kernels/conv.hpp"
 #include "ptq/kernels/depthwise.hpp"
+#include "ptq/kernels/float_conv.hpp"
+#include "ptq/kernels/float_depthwise.hpp"
 #include "ptq/kernels/hybrid.hpp"
 #include "ptq/kernels/hybrid_conv.hpp"
 #include "ptq/kernels/reference/hybrid.hpp"
+#include "ptq/kernels/reference/conv.hpp"
+#include "ptq/kernels/reference/depthwise_conv.hpp"
 
 #if PTQ_BENCH_HAVE_DNNL
 #include <oneapi/dnnl/dnnl.hpp>
@@ -287,6 +292,127 @@ void bm_reference_hybrid_depthwise(benchmark::State& state, ConvShape shape) {
     benchmark::ClobberMemory();
   }
   set_ops(state, conv_macs(shape));
+// ---- float32 conv and depthwise (kernels/float_conv.hpp, float_depthwise.hpp) ----------------------
+// conv/ptq_f32/<level>/<shape>, depthwise/ptq_f32/<level>/<shape>: the same layers in fp32, weights
+// packed outside the timed loop; conv/openblas/f32_im2col/<shape>: the plain im2col + sgemm an fp32
+// engine on OpenBLAS runs (im2col timed, bias and ReLU-free); */ptq_f32/reference: the scalar
+// reference the interpreter ran before.
+struct FloatConvProblem {
+  ConvShape s;
+  ptq::ConvGeometry g;
+  std::vector<float> x, w, bias;
+  explicit FloatConvProblem(ConvShape shape) : s(shape) {
+    const ConvProblem q(shape);
+    g = q.geometry();
+    x.resize(q.x.size());
+    w.resize(q.w.size());
+    bias.resize(q.bias.size());
+    for (std::size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(q.x[i]) * 0.02f;
+    for (std::size_t i = 0; i < w.size(); ++i) w[i] = static_cast<float>(q.w[i]) * 0.004f;
+    for (std::size_t i = 0; i < bias.size(); ++i) bias[i] = static_cast<float>(q.bias[i]) * 1e-4f;
+  }
+};
+
+void bm_ptq_f32_conv(benchmark::State& state, ConvShape shape, ptq::Isa isa, bool reference) {
+  if (!reference && skip_isa(state, isa)) return;
+  const FloatConvProblem pr(shape);
+  ptq::FloatConv2DParams p;
+  p.geometry = pr.g;
+  const ptq::PreparedFloatConv2D conv = ptq::prepare_float_conv2d(p, pr.w.data(), pr.bias.data());
+  std::vector<float> y(static_cast<std::size_t>(p.geometry.output_size()));
+  for (auto _ : state) {
+    if (reference) {
+      ptq::reference::conv2d(p, pr.x.data(), pr.w.data(), pr.bias.data(), y.data());
+    } else {
+      ptq::float_conv2d(conv, pr.x.data(), y.data(), isa);
+    }
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetLabel(reference ? std::string("reference")
+                           : std::string(ptq::float_kernels(isa).name) + (conv.direct() ? " direct" : " im2col"));
+  set_ops(state, conv_macs(shape));
+}
+
+void bm_ptq_f32_depthwise(benchmark::State& state, ConvShape shape, ptq::Isa isa, bool reference) {
+  if (!reference && skip_isa(state, isa)) return;
+  const FloatConvProblem pr(shape);
+  ptq::FloatDepthwiseConv2DParams p;
+  p.geometry = pr.g;
+  const ptq::PreparedFloatDepthwiseConv2D dw = ptq::prepare_float_depthwise_conv2d(p, pr.w.data(), pr.bias.data());
+  std::vector<float> y(static_cast<std::size_t>(p.geometry.output_size()));
+  for (auto _ : state) {
+    if (reference) {
+      ptq::reference::depthwise_conv2d(p, pr.x.data(), pr.w.data(), pr.bias.data(), y.data());
+    } else {
+      ptq::float_depthwise_conv2d(dw, pr.x.data(), y.data(), isa);
+    }
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetLabel(reference ? "reference" : ptq::float_kernels(isa).name);
+  set_ops(state, conv_macs(shape));
+}
+
+#if PTQ_BENCH_HAVE_OPENBLAS
+void bm_openblas_conv(benchmark::State& state, ConvShape shape) {
+  openblas_set_num_threads(1);
+  const FloatConvProblem pr(shape);
+  const ptq::ConvGeometry& g = pr.g;
+  const int64_t k = g.filter_height * g.filter_width * g.input_channels, m = g.output_height * g.output_width;
+  const bool direct = shape.k == 1;
+  std::vector<float> a(direct ? 0 : static_cast<std::size_t>(m * k)), y(static_cast<std::size_t>(m * shape.oc));
+  for (auto _ : state) {
+    if (!direct) {  // im2col, zero padding
+      float* dst = a.data();
+      for (int64_t oy = 0; oy < g.output_height; ++oy) {
+        for (int64_t ox = 0; ox < g.output_width; ++ox) {
+          for (int64_t fy = 0; fy < g.filter_height; ++fy) {
+            const int64_t iy = oy - g.pad_top + fy;
+            for (int64_t fx = 0; fx < g.filter_width; ++fx, dst += g.input_channels) {
+              const int64_t ix = ox - g.pad_left + fx;
+              if (iy < 0 || iy >= g.input_height || ix < 0 || ix >= g.input_width) {
+                std::fill(dst, dst + g.input_channels, 0.0f);
+              } else {
+                std::copy_n(pr.x.data() + (iy * g.input_width + ix) * g.input_channels, g.input_channels, dst);
+              }
+            }
+          }
+        }
+      }
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(m), static_cast<int>(shape.oc),
+                static_cast<int>(k), 1.0f, direct ? pr.x.data() : a.data(), static_cast<int>(k), pr.w.data(),
+                static_cast<int>(k), 0.0f, y.data(), static_cast<int>(shape.oc));
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetLabel(direct ? "sgemm" : "im2col + sgemm");
+  set_ops(state, conv_macs(shape));
+}
+#endif
+
+void register_f32() {
+  for (const ConvShape& s : kConvShapes) {
+    const std::string sn = shape_name(s);
+    for (ptq::Isa isa : {ptq::Isa::kAvx2, ptq::Isa::kSse41}) {
+      benchmark::RegisterBenchmark(("conv/ptq_f32/" + std::string(ptq::isa_name(isa)) + "/" + sn).c_str(),
+                                   bm_ptq_f32_conv, s, isa, false);
+    }
+    benchmark::RegisterBenchmark(("conv/ptq_f32/reference/" + sn).c_str(), bm_ptq_f32_conv, s, ptq::Isa::kScalar, true);
+#if PTQ_BENCH_HAVE_OPENBLAS
+    benchmark::RegisterBenchmark(("conv/openblas/f32_im2col/" + sn).c_str(), bm_openblas_conv, s);
+#endif
+  }
+  for (const ConvShape& s : kDwShapes) {
+    const std::string sn = shape_name(s);
+    for (ptq::Isa isa : {ptq::Isa::kAvx2, ptq::Isa::kSse41, ptq::Isa::kScalar}) {
+      benchmark::RegisterBenchmark(("depthwise/ptq_f32/" + std::string(ptq::isa_name(isa)) + "/" + sn).c_str(),
+                                   bm_ptq_f32_depthwise, s, isa, false);
+    }
+    benchmark::RegisterBenchmark(("depthwise/ptq_f32/reference/" + sn).c_str(), bm_ptq_f32_depthwise, s,
+                                 ptq::Isa::kScalar, true);
+  }
 }
 
 // ---- hybrid fully connected ----------------------------------------------------------------------
@@ -360,6 +486,7 @@ void bm_openblas_fc(benchmark::State& state, FcShape shape) {
 #endif
 
 void register_all() {
+  register_f32();
   const ptq::Isa levels[] = {ptq::Isa::kAvx2, ptq::Isa::kSse41, ptq::Isa::kScalar};
   for (const ConvShape& s : kConvShapes) {
     const std::string sn = shape_name(s);

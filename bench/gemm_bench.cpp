@@ -229,6 +229,54 @@ int main(int argc, char** argv) {
   return 0;
 }
 
+// ---- float32: ptq's float GEMM (kernels/float_gemm.hpp) against OpenBLAS sgemm/sgemv -------------
+// gemm/ptq_f32/<level>/MxKxN: y = x * W^T + bias in fp32, weights packed outside the timed loop,
+// one thread; the rows to compare with are gemm/openblas/f32/MxKxN above (same shapes, fp32
+// C = A * B^T, no bias) and gemm/ptq_f32/reference (the scalar reference the interpreter ran
+// before). Bit for bit the reference at every level (no FMA: float_microkernel.hpp).
+#include "ptq/kernels/float_gemm.hpp"
+#include "ptq/kernels/reference/fully_connected.hpp"
+
+namespace {
+
+void bm_ptq_f32(benchmark::State& state, Shape shape, ptq::Isa isa, bool reference) {
+  if (!reference && ptq_bench::skip_isa(state, isa)) return;
+  const Problem pr(shape);
+  const std::vector<float> x(pr.x.begin(), pr.x.end()), w(pr.w.begin(), pr.w.end());
+  const std::vector<float> bias(pr.bias.begin(), pr.bias.end());
+  const ptq::FloatFullyConnectedParams p{shape.m, shape.k, shape.n, ptq::FusedActivation::kNone};
+  const ptq::PreparedFloatFullyConnected fc = ptq::prepare_float_fully_connected(p, w.data(), bias.data());
+  std::vector<float> y(static_cast<std::size_t>(shape.m * shape.n));
+  for (auto _ : state) {
+    if (reference) {
+      ptq::reference::fully_connected(p, x.data(), w.data(), bias.data(), y.data());
+    } else {
+      ptq::float_fully_connected(fc, x.data(), y.data(), isa);
+    }
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetLabel(reference ? "reference" : ptq::float_kernels(isa).name);
+  set_ops(state, shape);
+}
+
+const bool kF32BenchesRegistered = [] {
+  for (const Shape& s : kShapes) {
+    for (ptq::Isa isa : {ptq::Isa::kAvx2, ptq::Isa::kSse41, ptq::Isa::kScalar}) {
+      if (isa == ptq::Isa::kScalar && s.m * s.n * s.k > (int64_t{1} << 26)) continue;
+      benchmark::RegisterBenchmark(("gemm/ptq_f32/" + std::string(ptq::isa_name(isa)) + "/" + shape_name(s)).c_str(),
+                                   bm_ptq_f32, s, isa, false);
+    }
+    if (s.m * s.n * s.k <= (int64_t{1} << 26)) {
+      benchmark::RegisterBenchmark(("gemm/ptq_f32/reference/" + shape_name(s)).c_str(), bm_ptq_f32, s,
+                                   ptq::Isa::kScalar, true);
+    }
+  }
+  return true;
+}();
+
+}  // namespace
+
 // ---- Threads: ptq on ptq::ThreadPool (kernels/thread_pool.hpp) ----------------------------------
 // gemm/ptq_threads/<T>/<level>/MxKxN: the level ptq selects on this CPU, with a pool of T threads
 // (the caller included), wall-clock time (UseRealTime), so that the 1-thread rows above and these

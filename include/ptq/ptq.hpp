@@ -49,6 +49,9 @@
 #include "ptq/kernels/depthwise.hpp"
 #include "ptq/kernels/hybrid.hpp"
 #include "ptq/kernels/hybrid_conv.hpp"
+#include "ptq/kernels/float_gemm.hpp"
+#include "ptq/kernels/float_conv.hpp"
+#include "ptq/kernels/float_depthwise.hpp"
 
 // ir: the model graph, its builder, shape inference and validation
 #include "ptq/ir/graph.hpp"

@@ -2,8 +2,12 @@
 // three forms picked by dtype:
 //
 //   form     activations   weights                              bias            kernel
-//   float    float32       float32 (or float16/int8 constants   float32         reference (scalar)
-//                          already widened/dequantized)
+//   float    float32       float32 (or float16/int8 constants   float32         float_conv.hpp /
+//                          already widened/dequantized)                          float_depthwise.hpp /
+//                                                                                float_gemm.hpp (SIMD),
+//                                                                                bit for bit the reference;
+//                                                                                runtime weights or bias:
+//                                                                                the reference
 //   hybrid   float32       int8 constant, per tensor or per     float32         FC: hybrid.hpp (SIMD GEMM);
 //                          output channel, zero point 0                          conv/depthwise: hybrid_conv.hpp
 //   int8     int8          int8 constant, per tensor or per     int32 constant  conv.hpp / depthwise.hpp /
@@ -25,6 +29,9 @@
 
 #include "ptq/kernels/conv.hpp"
 #include "ptq/kernels/depthwise.hpp"
+#include "ptq/kernels/float_conv.hpp"
+#include "ptq/kernels/float_depthwise.hpp"
+#include "ptq/kernels/float_gemm.hpp"
 #include "ptq/kernels/gemm/gemm.hpp"
 #include "ptq/kernels/hybrid.hpp"
 #include "ptq/kernels/hybrid_conv.hpp"
@@ -134,9 +141,27 @@ inline Result<std::unique_ptr<PreparedOp>> prepare_conv2d(const PrepareContext& 
     FloatConv2DParams p{g, groups, act};
     Result<FloatBias> bias = float_bias(ctx);
     if (!bias.ok()) return bias.status();
-    return make_prepared_op([p, b = *bias](const RunContext& c) {
-      reference::conv2d(p, c.in<float>(0), c.in<float>(1), b.at(c), c.out<float>());
-    });
+    const float* weights = ctx.constant<float>(1);
+    if (weights == nullptr || (bias->present && bias->constant == nullptr)) {  // runtime tensors: nothing to pack
+      return make_prepared_op([p, b = *bias](const RunContext& c) {
+        reference::conv2d(p, c.in<float>(0), c.in<float>(1), b.at(c), c.out<float>());
+      });
+    }
+    PTQ_RETURN_IF_ERROR(with_op(ctx, validate_float_conv2d(p, weights)));
+    auto conv = std::make_shared<PreparedFloatConv2D>(
+        prepare_float_conv2d(p, weights, bias->constant, /*own_scratch=*/false));  // the interpreter's scratch
+    FloatConvOptions o;
+    o.isa = ctx.options().isa;
+    o.kernels = &float_kernels(o.isa);
+    o.parallel_for = ctx.options().parallel_for;
+    const std::size_t scratch = conv->scratch_bytes();
+    return make_prepared_op(
+        [conv, o](const RunContext& c) {
+          FloatConvOptions run = o;
+          run.scratch = c.scratch_as<float>();
+          float_conv2d(*conv, c.in<float>(0), c.out<float>(), run);
+        },
+        scratch);
   }
   Result<std::vector<float>> scales = symmetric_weight_scales(ctx, 0);
   if (!scales.ok()) return scales.status();
@@ -200,9 +225,17 @@ inline Result<std::unique_ptr<PreparedOp>> prepare_depthwise_conv2d(const Prepar
     FloatDepthwiseConv2DParams p{g, dm, act};
     Result<FloatBias> bias = float_bias(ctx);
     if (!bias.ok()) return bias.status();
-    return make_prepared_op([p, b = *bias](const RunContext& c) {
-      reference::depthwise_conv2d(p, c.in<float>(0), c.in<float>(1), b.at(c), c.out<float>());
-    });
+    const float* weights = ctx.constant<float>(1);
+    if (weights == nullptr || (bias->present && bias->constant == nullptr)) {  // runtime tensors: nothing to pack
+      return make_prepared_op([p, b = *bias](const RunContext& c) {
+        reference::depthwise_conv2d(p, c.in<float>(0), c.in<float>(1), b.at(c), c.out<float>());
+      });
+    }
+    PTQ_RETURN_IF_ERROR(with_op(ctx, validate_float_depthwise_conv2d(p, weights)));
+    auto dw = std::make_shared<PreparedFloatDepthwiseConv2D>(prepare_float_depthwise_conv2d(p, weights, bias->constant));
+    const Isa isa = ctx.options().isa;
+    return make_prepared_op(
+        [dw, isa](const RunContext& c) { float_depthwise_conv2d(*dw, c.in<float>(0), c.out<float>(), isa); });
   }
   Result<std::vector<float>> scales = symmetric_weight_scales(ctx, 3);
   if (!scales.ok()) return scales.status();
@@ -262,9 +295,19 @@ inline Result<std::unique_ptr<PreparedOp>> prepare_fully_connected(const Prepare
     FloatFullyConnectedParams p{batches, depth, units, act};
     Result<FloatBias> bias = float_bias(ctx);
     if (!bias.ok()) return bias.status();
-    return make_prepared_op([p, b = *bias](const RunContext& c) {
-      reference::fully_connected(p, c.in<float>(0), c.in<float>(1), b.at(c), c.out<float>());
-    });
+    const float* weights = ctx.constant<float>(1);
+    if (weights == nullptr || (bias->present && bias->constant == nullptr)) {  // runtime tensors: nothing to pack
+      return make_prepared_op([p, b = *bias](const RunContext& c) {
+        reference::fully_connected(p, c.in<float>(0), c.in<float>(1), b.at(c), c.out<float>());
+      });
+    }
+    PTQ_RETURN_IF_ERROR(with_op(ctx, validate_float_fully_connected(p, weights)));
+    auto fc = std::make_shared<PreparedFloatFullyConnected>(prepare_float_fully_connected(p, weights, bias->constant));
+    FloatGemmOptions o;
+    o.isa = ctx.options().isa;
+    o.kernels = &float_kernels(o.isa);
+    o.parallel_for = ctx.options().parallel_for;
+    return make_prepared_op([fc, o](const RunContext& c) { float_fully_connected(*fc, c.in<float>(0), c.out<float>(), o); });
   }
   Result<std::vector<float>> scales = symmetric_weight_scales(ctx, 0);
   if (!scales.ok()) return scales.status();
