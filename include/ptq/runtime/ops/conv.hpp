@@ -40,6 +40,7 @@
 #include "ptq/kernels/reference/fully_connected.hpp"
 #include "ptq/kernels/reference/hybrid.hpp"
 #include "ptq/runtime/op_kernel.hpp"
+#include "ptq/runtime/ops/checks.hpp"
 
 PTQ_NAMESPACE_BEGIN
 namespace runtime {
@@ -73,9 +74,25 @@ inline Result<std::vector<float>> symmetric_weight_scales(const PrepareContext& 
   return w.quant.scales;
 }
 
-inline Result<QuantParams> per_tensor_params(const PrepareContext& ctx, const ir::Tensor& t, const std::string& name) {
-  if (!t.quant.is_per_tensor()) return ctx.error(name + " needs per-tensor quantization");
-  return t.quant.params();
+// What every int8 layer derives from its tensors: the input's and output's per-tensor parameters,
+// one multiplier per weight scale (`multipliers_of` is TFLite's formula for the op kind:
+// convolution_multipliers or fully_connected_multipliers) and the fused activation's clamp,
+// written into the kernel's params (the int8 conv, depthwise and fully connected params share
+// these field names).
+template <class Params, class MultipliersOf>
+Status set_int8_quantization(const PrepareContext& ctx, const std::vector<float>& w_scales, MultipliersOf multipliers_of,
+                             Params* p) {
+  QuantParams in, out;
+  PTQ_RETURN_IF_ERROR(per_tensor_params<int8_t>(ctx, ctx.input(0), ctx.input_name(0), &in));
+  PTQ_RETURN_IF_ERROR(per_tensor_params<int8_t>(ctx, ctx.output(), ctx.output_name(), &out));
+  p->input_zero_point = in.zero_point;
+  p->output_zero_point = out.zero_point;
+  p->rounding = ctx.options().rounding;
+  p->multipliers = multipliers_of(in.scale, w_scales, out.scale, p->rounding);
+  const QuantizedActivationRange r = reference::calculate_activation_range_quantized<int8_t>(ctx.attrs().activation, out);
+  p->activation_min = r.min;
+  p->activation_max = r.max;
+  return {};
 }
 
 // Bias checks shared by the int8 forms: int32 constant, scale = input scale * weight scale.
@@ -120,12 +137,6 @@ inline ConvGeometry geometry_of(const PrepareContext& ctx, int64_t out_channels)
                             a.dilation_h, a.dilation_w);
 }
 
-inline Status with_op(const PrepareContext& ctx, Status s) {
-  if (!s.ok()) return Status(s.code(), ctx.what() + ": " + s.message());
-  return s;
-}
-
-
 }  // namespace detail
 
 inline Result<std::unique_ptr<PreparedOp>> prepare_conv2d(const PrepareContext& ctx) {
@@ -147,7 +158,7 @@ inline Result<std::unique_ptr<PreparedOp>> prepare_conv2d(const PrepareContext& 
         reference::conv2d(p, c.in<float>(0), c.in<float>(1), b.at(c), c.out<float>());
       });
     }
-    PTQ_RETURN_IF_ERROR(with_op(ctx, validate_float_conv2d(p, weights)));
+    PTQ_RETURN_IF_ERROR(check_params(ctx, validate_float_conv2d(p, weights)));
     auto conv = std::make_shared<PreparedFloatConv2D>(
         prepare_float_conv2d(p, weights, bias->constant, /*own_scratch=*/false));  // the interpreter's scratch
     FloatConvOptions o;
@@ -173,7 +184,7 @@ inline Result<std::unique_ptr<PreparedOp>> prepare_conv2d(const PrepareContext& 
     p.groups = groups;
     p.weight_scales = *scales;
     p.activation = act;
-    PTQ_RETURN_IF_ERROR(with_op(ctx, validate_hybrid_conv2d(p, weights)));
+    PTQ_RETURN_IF_ERROR(check_params(ctx, validate_hybrid_conv2d(p, weights)));
     Result<FloatBias> bias = float_bias(ctx);
     if (!bias.ok()) return bias.status();
     auto conv = std::make_shared<PreparedHybridConv2D>(
@@ -188,22 +199,12 @@ inline Result<std::unique_ptr<PreparedOp>> prepare_conv2d(const PrepareContext& 
     });
   }
 
-  Result<QuantParams> in = per_tensor_params(ctx, ctx.input(0), ctx.input_name(0));
-  if (!in.ok()) return in.status();
-  Result<QuantParams> out = per_tensor_params(ctx, ctx.output(), ctx.output_name());
-  if (!out.ok()) return out.status();
   Conv2DParams p;
   p.geometry = g;
   p.groups = groups;
-  p.input_zero_point = in->zero_point;
-  p.output_zero_point = out->zero_point;
-  p.rounding = ctx.options().rounding;
-  p.multipliers = convolution_multipliers(in->scale, *scales, out->scale, p.rounding);
-  const QuantizedActivationRange r = reference::calculate_activation_range_quantized<int8_t>(act, *out);
-  p.activation_min = r.min;
-  p.activation_max = r.max;
-  PTQ_RETURN_IF_ERROR(with_op(ctx, validate_conv2d(p, weights)));
-  Result<const int32_t*> bias = int8_bias(ctx, in->scale, *scales);
+  PTQ_RETURN_IF_ERROR(set_int8_quantization(ctx, *scales, convolution_multipliers, &p));
+  PTQ_RETURN_IF_ERROR(check_params(ctx, validate_conv2d(p, weights)));
+  Result<const int32_t*> bias = int8_bias(ctx, ctx.input(0).quant.scales[0], *scales);
   if (!bias.ok()) return bias.status();
   auto conv = std::make_shared<PreparedConv2D>(
       prepare_conv2d(p, weights, *bias, gemm::preferred_layout(ctx.options().isa)));
@@ -231,7 +232,7 @@ inline Result<std::unique_ptr<PreparedOp>> prepare_depthwise_conv2d(const Prepar
         reference::depthwise_conv2d(p, c.in<float>(0), c.in<float>(1), b.at(c), c.out<float>());
       });
     }
-    PTQ_RETURN_IF_ERROR(with_op(ctx, validate_float_depthwise_conv2d(p, weights)));
+    PTQ_RETURN_IF_ERROR(check_params(ctx, validate_float_depthwise_conv2d(p, weights)));
     auto dw = std::make_shared<PreparedFloatDepthwiseConv2D>(prepare_float_depthwise_conv2d(p, weights, bias->constant));
     const Isa isa = ctx.options().isa;
     return make_prepared_op(
@@ -247,7 +248,7 @@ inline Result<std::unique_ptr<PreparedOp>> prepare_depthwise_conv2d(const Prepar
     p.depth_multiplier = dm;
     p.weight_scales = *scales;
     p.activation = act;
-    PTQ_RETURN_IF_ERROR(with_op(ctx, validate_hybrid_depthwise_conv2d(p, weights)));
+    PTQ_RETURN_IF_ERROR(check_params(ctx, validate_hybrid_depthwise_conv2d(p, weights)));
     Result<FloatBias> bias = float_bias(ctx);
     if (!bias.ok()) return bias.status();
     auto dw = std::make_shared<PreparedHybridDepthwiseConv2D>(prepare_hybrid_depthwise_conv2d(p, weights, bias->constant));
@@ -260,22 +261,12 @@ inline Result<std::unique_ptr<PreparedOp>> prepare_depthwise_conv2d(const Prepar
     });
   }
 
-  Result<QuantParams> in = per_tensor_params(ctx, ctx.input(0), ctx.input_name(0));
-  if (!in.ok()) return in.status();
-  Result<QuantParams> out = per_tensor_params(ctx, ctx.output(), ctx.output_name());
-  if (!out.ok()) return out.status();
   DepthwiseConv2DParams p;
   p.geometry = g;
   p.depth_multiplier = dm;
-  p.input_zero_point = in->zero_point;
-  p.output_zero_point = out->zero_point;
-  p.rounding = ctx.options().rounding;
-  p.multipliers = convolution_multipliers(in->scale, *scales, out->scale, p.rounding);
-  const QuantizedActivationRange r = reference::calculate_activation_range_quantized<int8_t>(act, *out);
-  p.activation_min = r.min;
-  p.activation_max = r.max;
-  PTQ_RETURN_IF_ERROR(with_op(ctx, validate_depthwise_conv2d(p, weights)));
-  Result<const int32_t*> bias = int8_bias(ctx, in->scale, *scales);
+  PTQ_RETURN_IF_ERROR(set_int8_quantization(ctx, *scales, convolution_multipliers, &p));
+  PTQ_RETURN_IF_ERROR(check_params(ctx, validate_depthwise_conv2d(p, weights)));
+  Result<const int32_t*> bias = int8_bias(ctx, ctx.input(0).quant.scales[0], *scales);
   if (!bias.ok()) return bias.status();
   auto dw = std::make_shared<PreparedDepthwiseConv2D>(prepare_depthwise_conv2d(p, weights, *bias));
   const Isa isa = ctx.options().isa;
@@ -301,7 +292,7 @@ inline Result<std::unique_ptr<PreparedOp>> prepare_fully_connected(const Prepare
         reference::fully_connected(p, c.in<float>(0), c.in<float>(1), b.at(c), c.out<float>());
       });
     }
-    PTQ_RETURN_IF_ERROR(with_op(ctx, validate_float_fully_connected(p, weights)));
+    PTQ_RETURN_IF_ERROR(check_params(ctx, validate_float_fully_connected(p, weights)));
     auto fc = std::make_shared<PreparedFloatFullyConnected>(prepare_float_fully_connected(p, weights, bias->constant));
     FloatGemmOptions o;
     o.isa = ctx.options().isa;
@@ -322,7 +313,7 @@ inline Result<std::unique_ptr<PreparedOp>> prepare_fully_connected(const Prepare
     p.input_quantization = ctx.attrs().asymmetric_quantize_inputs ? HybridInputQuantization::kAsymmetric
                                                                    : HybridInputQuantization::kSymmetric;
     p.activation = act;
-    PTQ_RETURN_IF_ERROR(with_op(ctx, validate_hybrid_fully_connected(p, weights)));
+    PTQ_RETURN_IF_ERROR(check_params(ctx, validate_hybrid_fully_connected(p, weights)));
     Result<FloatBias> bias = float_bias(ctx);
     if (!bias.ok()) return bias.status();
     if (bias->present && bias->constant == nullptr) return ctx.unsupported(ctx.input_name(2) + " (bias) must be a constant");
@@ -332,23 +323,13 @@ inline Result<std::unique_ptr<PreparedOp>> prepare_fully_connected(const Prepare
     return make_prepared_op([fc, isa](const RunContext& c) { hybrid_fully_connected(*fc, c.in<float>(0), c.out<float>(), isa); });
   }
 
-  Result<QuantParams> in = per_tensor_params(ctx, ctx.input(0), ctx.input_name(0));
-  if (!in.ok()) return in.status();
-  Result<QuantParams> out = per_tensor_params(ctx, ctx.output(), ctx.output_name());
-  if (!out.ok()) return out.status();
   FullyConnectedParams p;
   p.batches = batches;
   p.input_depth = depth;
   p.output_depth = units;
-  p.input_zero_point = in->zero_point;
-  p.output_zero_point = out->zero_point;
-  p.rounding = ctx.options().rounding;
-  p.multipliers = fully_connected_multipliers(in->scale, *scales, out->scale, p.rounding);
-  const QuantizedActivationRange r = reference::calculate_activation_range_quantized<int8_t>(act, *out);
-  p.activation_min = r.min;
-  p.activation_max = r.max;
-  PTQ_RETURN_IF_ERROR(with_op(ctx, gemm::validate(p, weights)));
-  Result<const int32_t*> bias = int8_bias(ctx, in->scale, *scales);
+  PTQ_RETURN_IF_ERROR(set_int8_quantization(ctx, *scales, fully_connected_multipliers, &p));
+  PTQ_RETURN_IF_ERROR(check_params(ctx, gemm::validate(p, weights)));
+  Result<const int32_t*> bias = int8_bias(ctx, ctx.input(0).quant.scales[0], *scales);
   if (!bias.ok()) return bias.status();
   auto packed = std::make_shared<gemm::PackedWeights>(
       gemm::pack_weights(p, weights, *bias, gemm::preferred_layout(ctx.options().isa)));

@@ -53,32 +53,11 @@
 #include "ptq/kernels/reference/data.hpp"
 #include "ptq/kernels/reference/embedding.hpp"
 #include "ptq/runtime/op_kernel.hpp"
+#include "ptq/runtime/ops/checks.hpp"
 
 PTQ_NAMESPACE_BEGIN
 namespace runtime {
 namespace data_ops {
-
-using PreparedResult = Result<std::unique_ptr<PreparedOp>>;
-
-inline Status expect_arity(const PrepareContext& ctx, int inputs, int outputs) {
-  if (ctx.input_count() != inputs || ctx.output_count() != outputs) {
-    return ctx.error("expects " + std::to_string(inputs) + " input(s) and " + std::to_string(outputs) +
-                     " output(s), got " + std::to_string(ctx.input_count()) + " and " +
-                     std::to_string(ctx.output_count()));
-  }
-  for (int i = 0; i < inputs; ++i) {
-    if (!ctx.has_input(i)) return ctx.error("input " + std::to_string(i) + " is absent");
-  }
-  return {};
-}
-
-inline Status expect_same_dtype(const PrepareContext& ctx, int input) {
-  if (ctx.input(input).dtype != ctx.output().dtype) {
-    return ctx.error(ctx.output_name() + " is " + dtype_name(ctx.output().dtype) + " but " + ctx.input_name(input) +
-                     " is " + dtype_name(ctx.input(input).dtype) + "; expected the same dtype");
-  }
-  return {};
-}
 
 inline Status expect_shape(const PrepareContext& ctx, const Shape& expected) {
   if (ctx.output().shape != expected) {
@@ -170,7 +149,7 @@ U zero_bits(const ir::Tensor& t) {
 }
 
 inline PreparedResult prepare_copy(const PrepareContext& ctx, const Shape* required_output_shape) {
-  PTQ_RETURN_IF_ERROR(expect_arity(ctx, 1, 1));
+  PTQ_RETURN_IF_ERROR(expect_io(ctx, 1, 1));
   PTQ_RETURN_IF_ERROR(expect_same_dtype(ctx, 0));
   const ir::Tensor& x = ctx.input(0);
   const ir::Tensor& y = ctx.output();
@@ -195,15 +174,15 @@ inline Result<std::unique_ptr<PreparedOp>> prepare_reshape(const PrepareContext&
 
 // Flatten (ONNX, axis 1): [d0, d1, ...] -> [d0, d1 * ...]; a scalar becomes [1, 1].
 inline Result<std::unique_ptr<PreparedOp>> prepare_flatten(const PrepareContext& ctx) {
-  PTQ_RETURN_IF_ERROR(data_ops::expect_arity(ctx, 1, 1));
+  PTQ_RETURN_IF_ERROR(expect_io(ctx, 1, 1));
   const Shape& in = ctx.input(0).shape;
   const Shape expected = in.rank() == 0 ? Shape{1, 1} : Shape{in[0], in.flat_size(1, in.rank())};
   return data_ops::prepare_copy(ctx, &expected);
 }
 
 inline Result<std::unique_ptr<PreparedOp>> prepare_transpose(const PrepareContext& ctx) {
-  PTQ_RETURN_IF_ERROR(data_ops::expect_arity(ctx, 1, 1));
-  PTQ_RETURN_IF_ERROR(data_ops::expect_same_dtype(ctx, 0));
+  PTQ_RETURN_IF_ERROR(expect_io(ctx, 1, 1));
+  PTQ_RETURN_IF_ERROR(expect_same_dtype(ctx, 0));
   const ir::Tensor& x = ctx.input(0);
   auto made = TransposeParams::make(x.shape, ctx.attrs().perm);
   if (!made.ok()) return ctx.error(ctx.input_name(0) + " " + x.shape.to_string() + ": " + made.status().message());
@@ -236,7 +215,7 @@ inline Result<std::unique_ptr<PreparedOp>> prepare_concatenation(const PrepareCo
   bool quantized = y.is_quantized();
   for (int i = 0; i < ctx.input_count(); ++i) {
     if (!ctx.has_input(i)) return ctx.error("input " + std::to_string(i) + " is absent");
-    PTQ_RETURN_IF_ERROR(data_ops::expect_same_dtype(ctx, i));
+    PTQ_RETURN_IF_ERROR(expect_same_dtype(ctx, i));
     shapes.push_back(ctx.input(i).shape);
     quantized = quantized || ctx.input(i).is_quantized();
   }
@@ -319,8 +298,8 @@ inline Result<std::unique_ptr<PreparedOp>> prepare_concatenation(const PrepareCo
 }
 
 inline Result<std::unique_ptr<PreparedOp>> prepare_pad(const PrepareContext& ctx) {
-  PTQ_RETURN_IF_ERROR(data_ops::expect_arity(ctx, 1, 1));
-  PTQ_RETURN_IF_ERROR(data_ops::expect_same_dtype(ctx, 0));
+  PTQ_RETURN_IF_ERROR(expect_io(ctx, 1, 1));
+  PTQ_RETURN_IF_ERROR(expect_same_dtype(ctx, 0));
   const ir::Tensor& x = ctx.input(0);
   const ir::Tensor& y = ctx.output();
   auto made = PadParams::make(x.shape, ctx.attrs().paddings);
@@ -352,7 +331,7 @@ inline Result<std::unique_ptr<PreparedOp>> prepare_pad(const PrepareContext& ctx
 }
 
 inline Result<std::unique_ptr<PreparedOp>> prepare_embedding_lookup(const PrepareContext& ctx) {
-  PTQ_RETURN_IF_ERROR(data_ops::expect_arity(ctx, 2, 1));
+  PTQ_RETURN_IF_ERROR(expect_io(ctx, 2, 1));
   const ir::Tensor& ids = ctx.input(0);
   const ir::Tensor& table = ctx.input(1);
   const ir::Tensor& y = ctx.output();
@@ -449,7 +428,7 @@ inline Result<std::unique_ptr<PreparedOp>> prepare_embedding_lookup(const Prepar
 }
 
 inline Result<std::unique_ptr<PreparedOp>> prepare_quantize(const PrepareContext& ctx) {
-  PTQ_RETURN_IF_ERROR(data_ops::expect_arity(ctx, 1, 1));
+  PTQ_RETURN_IF_ERROR(expect_io(ctx, 1, 1));
   const ir::Tensor& x = ctx.input(0);
   const ir::Tensor& y = ctx.output();
   if (x.shape != y.shape) {
@@ -545,7 +524,7 @@ inline Result<std::unique_ptr<PreparedOp>> prepare_quantize(const PrepareContext
 }
 
 inline Result<std::unique_ptr<PreparedOp>> prepare_dequantize(const PrepareContext& ctx) {
-  PTQ_RETURN_IF_ERROR(data_ops::expect_arity(ctx, 1, 1));
+  PTQ_RETURN_IF_ERROR(expect_io(ctx, 1, 1));
   const ir::Tensor& x = ctx.input(0);
   const ir::Tensor& y = ctx.output();
   if (y.dtype != DType::kFloat32)
@@ -594,7 +573,7 @@ inline Result<std::unique_ptr<PreparedOp>> prepare_dequantize(const PrepareConte
 }
 
 inline Result<std::unique_ptr<PreparedOp>> prepare_batch_matmul(const PrepareContext& ctx) {
-  PTQ_RETURN_IF_ERROR(data_ops::expect_arity(ctx, 2, 1));
+  PTQ_RETURN_IF_ERROR(expect_io(ctx, 2, 1));
   const ir::Tensor& a = ctx.input(0);
   const ir::Tensor& b = ctx.input(1);
   const ir::Tensor& y = ctx.output();
