@@ -149,25 +149,12 @@ class Interpreter {
     std::vector<void*> outputs;
   };
 
-  struct AlignedBytes {
-    std::vector<unsigned char> storage;
-    unsigned char* base = nullptr;
-    std::size_t bytes = 0;
-    void allocate(std::size_t n) {
-      storage.assign(n + kArenaAlignment, 0);
-      const auto p = reinterpret_cast<std::uintptr_t>(storage.data());
-      base = storage.data() + ((kArenaAlignment - p % kArenaAlignment) % kArenaAlignment);
-      bytes = n;
-    }
-    std::size_t size() const { return bytes; }
-  };
-
   struct State {
     ir::Graph graph;
     std::vector<ir::Tensor> tensors;
     std::vector<void*> data;  // per tensor: arena pointer or constant bytes
     std::vector<Step> steps;
-    AlignedBytes arena, scratch;
+    ir::Buffer arena, scratch;  // 64-byte aligned (Buffer::allocate), written through mutable_data()
     std::unique_ptr<ThreadPool> pool;
     OpOptions op_options;
     Observer observer;
@@ -295,9 +282,9 @@ class Interpreter {
         ids.push_back(id);
       }
       const ArenaPlan plan = plan_arena(requests);
-      arena.allocate(plan.size);
+      arena = ir::Buffer::allocate(plan.size);
       data.assign(static_cast<std::size_t>(n), nullptr);
-      for (std::size_t r = 0; r < ids.size(); ++r) data[static_cast<std::size_t>(ids[r])] = arena.base + plan.offsets[r];
+      for (std::size_t r = 0; r < ids.size(); ++r) data[static_cast<std::size_t>(ids[r])] = arena.mutable_data() + plan.offsets[r];
       for (int id = 0; id < n; ++id) {
         const ir::Tensor& t = tensors[static_cast<std::size_t>(id)];
         if (t.is_constant()) data[static_cast<std::size_t>(id)] = const_cast<uint8_t*>(t.data.data());
@@ -309,7 +296,7 @@ class Interpreter {
         for (ir::TensorId id : op.outputs) step.outputs.push_back(data[static_cast<std::size_t>(id)]);
         scratch_max = std::max(scratch_max, step.op->scratch_bytes());
       }
-      scratch.allocate(scratch_max);
+      scratch = ir::Buffer::allocate(scratch_max);
     }
 
     void observe(int op_index, ir::TensorId id) {
@@ -330,7 +317,7 @@ class Interpreter {
         RunContext ctx;
         ctx.inputs = step.inputs.data();
         ctx.outputs = step.outputs.data();
-        ctx.scratch = scratch.size() ? scratch.base : nullptr;
+        ctx.scratch = scratch.size() ? scratch.mutable_data() : nullptr;
         if (profiling) {
           const auto t0 = std::chrono::steady_clock::now();
           step.op->run(ctx);
