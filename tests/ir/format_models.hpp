@@ -46,6 +46,8 @@ inline ptq::ir::Attributes every_attribute_set() {
   a.bidirectional = true;
   a.recurrent_activation = ptq::ir::RecurrentActivation::kSigmoid;
   a.cell_clip = 10.0f;
+  a.num_bits = 4;
+  a.narrow_range = true;
   return a;
 }
 

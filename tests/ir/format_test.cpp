@@ -451,25 +451,25 @@ TEST_CASE("format: a newer minor version's unknown attributes and sections are s
   const Graph g = ptq_test::full_model();
   const Bytes f = bytes_of(g);
 
-  // The last attribute record of op 3 (cell_clip, tag 27) gets tag 200.
+  // The last attribute record of op 3 (narrow_range, tag 29) gets tag 200.
   Bytes tag = f;
   const uint64_t last = attr_records(f, 3).back();
   put(tag, last, 200, 2);
   reseal(tag);
   expect_error(tag, last, StatusCode::kDataLoss, "op 3 'every attribute' (Lstm): unknown attribute tag 200");
-  put(tag, fmt::kHeaderMinor, 1, 2);
+  put(tag, fmt::kHeaderMinor, fmt::kMinorVersion + 1, 2);
   reseal(tag);
   auto skipped = parse(tag);
   REQUIRE_MESSAGE(skipped.ok(), skipped.status().to_string());
   Graph expected = g;
-  expected.ops[3].attrs.cell_clip = ptq::ir::Attributes{}.cell_clip;
+  expected.ops[3].attrs.narrow_range = ptq::ir::Attributes{}.narrow_range;
   CHECK(difference(expected, *skipped) == "");
 
   // An unknown section (id 77).
   Bytes extra = with_extra_section(f, 77, Bytes{1, 2, 3, 4, 5});
   const uint64_t entry = le(extra, fmt::kHeaderTocOffset, 8) + 6 * fmt::kTocEntrySize;
   expect_error(extra, entry, StatusCode::kDataLoss, "unknown section id 77");
-  put(extra, fmt::kHeaderMinor, 3, 2);
+  put(extra, fmt::kHeaderMinor, fmt::kMinorVersion + 2, 2);
   reseal(extra);
   auto with_section = parse(extra);
   REQUIRE_MESSAGE(with_section.ok(), with_section.status().to_string());
@@ -483,13 +483,13 @@ TEST_CASE("format: a newer minor version's unknown attributes and sections are s
   const uint64_t op1 = op_records(f)[1];
   put(kind, op1 + fmt::kOpKind, 999, 2);
   expect_error(kind, op1 + fmt::kOpKind, StatusCode::kDataLoss, "op 1 'conv' (kind 999): op kind 999 is unknown");
-  put(kind, fmt::kHeaderMinor, 1, 2);
+  put(kind, fmt::kHeaderMinor, fmt::kMinorVersion + 1, 2);
   expect_error(kind, op1 + fmt::kOpKind, StatusCode::kUnimplemented,
-               "op kind 999 is unknown (the file's minor version 1");
+               "op kind 999 is unknown (the file's minor version " + std::to_string(fmt::kMinorVersion + 1));
   Bytes flags = f;
   put(flags, fmt::kHeaderFlags, 4, 4);
   expect_error(flags, fmt::kHeaderFlags, StatusCode::kDataLoss, "flags 0x0000000000000004: unknown flag bits");
-  put(flags, fmt::kHeaderMinor, 1, 2);
+  put(flags, fmt::kHeaderMinor, fmt::kMinorVersion + 1, 2);
   expect_error(flags, fmt::kHeaderFlags, StatusCode::kUnimplemented, "unknown flag bits");
   Bytes major = f;
   put(major, fmt::kHeaderMajor, 2, 2);

@@ -119,6 +119,33 @@ QuantParams choose_quant_params(double rmin, double rmax, bool narrow_range = fa
   return {static_cast<float>(scale), zero_point};
 }
 
+// TensorFlow's FakeQuantWithMinMaxArgs range ("Nudge"): the scale of [min, max] over
+// [quant_min, quant_max] = [narrow_range ? 1 : 0, 2^num_bits - 1], the zero point rounded to an
+// integer in that range, and the range moved so that real 0 is exactly representable. All in float,
+// as TensorFlow computes it. Preconditions: min < max, 2 <= num_bits <= 16.
+struct FakeQuantNudged {
+  float scale = 1.0f;
+  int32_t zero_point = 0;  // in [quant_min, quant_max] (unsigned counting)
+  float min = 0.0f, max = 0.0f;
+  int32_t quant_min = 0, quant_max = 255;
+};
+
+inline FakeQuantNudged fake_quant_nudge(float min, float max, int num_bits, bool narrow_range) {
+  PTQ_DCHECK(min < max && num_bits >= 2 && num_bits <= 16, "fake_quant_nudge: min < max, 2..16 bits");
+  FakeQuantNudged n;
+  n.quant_min = narrow_range ? 1 : 0;
+  n.quant_max = (1 << num_bits) - 1;
+  const float qmin = static_cast<float>(n.quant_min), qmax = static_cast<float>(n.quant_max);
+  n.scale = (max - min) / (qmax - qmin);
+  const float zero_point_from_min = qmin - min / n.scale;
+  n.zero_point = zero_point_from_min < qmin   ? n.quant_min
+                 : zero_point_from_min > qmax ? n.quant_max
+                                              : static_cast<int32_t>(std::round(zero_point_from_min));
+  n.min = (qmin - static_cast<float>(n.zero_point)) * n.scale;
+  n.max = (qmax - static_cast<float>(n.zero_point)) * n.scale;
+  return n;
+}
+
 // Symmetric parameters: zero point 0, scale = max(|rmin|, |rmax|) / qmax in float (TFLite's
 // GetSymmetricQuantizationParams; qmax is 127 for int8, 32767 for int16). All-zero ranges give
 // scale 0. Preconditions: finite range.

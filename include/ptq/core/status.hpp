@@ -120,4 +120,13 @@ class [[nodiscard]] Result {
     if (!ptq_status_.ok()) return ptq_status_; \
   } while (0)
 
+// `lhs = value of expr`, or returns its error early: PTQ_ASSIGN_OR_RETURN(ir::Graph g, load(path));
+#define PTQ_ASSIGN_OR_RETURN(lhs, expr) PTQ_ASSIGN_OR_RETURN_IMPL_(PTQ_STATUS_CONCAT_(ptq_result_, __LINE__), lhs, expr)
+#define PTQ_STATUS_CONCAT_INNER_(a, b) a##b
+#define PTQ_STATUS_CONCAT_(a, b) PTQ_STATUS_CONCAT_INNER_(a, b)
+#define PTQ_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr) \
+  auto tmp = (expr);                               \
+  if (!tmp.ok()) return tmp.status();              \
+  lhs = std::move(tmp).value()
+
 PTQ_NAMESPACE_END

@@ -154,6 +154,13 @@ class GraphBuilder {
   TensorId pad(TensorId x, std::vector<int64_t> paddings) { return op(OpKind::kPad, {x}, attrs().paddings(std::move(paddings)), {}); }
   TensorId quantize(TensorId x, DType dtype, Quantization out) { return op(OpKind::kQuantize, {x}, {}, std::move(out), dtype); }
   TensorId dequantize(TensorId x) { return op(OpKind::kDequantize, {x}, {}, {}, DType::kFloat32); }
+  // Quantization-aware training's mark: x snapped to num_bits levels over [lo, hi] (TensorFlow's FakeQuant).
+  TensorId fake_quant(TensorId x, float lo, float hi, int32_t num_bits = 8, bool narrow_range = false) {
+    Attributes a = attrs().clip(lo, hi);
+    a.num_bits = num_bits;
+    a.narrow_range = narrow_range;
+    return op(OpKind::kFakeQuant, {x}, a, {});
+  }
   TensorId embedding_lookup(TensorId ids, TensorId table, Quantization out = {}) {
     return op(OpKind::kEmbeddingLookup, {ids, table}, {}, std::move(out));
   }
@@ -235,13 +242,8 @@ class GraphBuilder {
 
   Quantization default_output_quant(OpKind kind, const std::vector<TensorId>& inputs, DType dtype) const {
     const Quantization& in = g_.tensor(inputs[0]).quant;
-    const bool int8 = dtype == DType::kInt8;
+    if (const std::optional<QuantParams> fixed = fixed_output_params(kind, dtype)) return Quantization::per_tensor(*fixed);
     switch (kind) {
-      case OpKind::kSoftmax:
-      case OpKind::kLogistic:
-        return int8 ? Quantization::per_tensor(1.0f / 256.0f, -128) : Quantization::per_tensor(1.0f / 256.0f, 0);
-      case OpKind::kTanh:
-        return int8 ? Quantization::per_tensor(1.0f / 128.0f, 0) : Quantization::per_tensor(1.0f / 128.0f, 128);
       case OpKind::kReshape:
       case OpKind::kFlatten:
       case OpKind::kTranspose:

@@ -20,6 +20,7 @@
 #include <cstring>
 #include <memory>
 #include <new>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -61,6 +62,9 @@ inline constexpr TensorId kNoTensor = -1;  // an absent optional input (e.g. no 
 //   Pad              x                                         y        paddings (before/after per dim), pad value = zero point
 //   Quantize         x (float, or an integer type to requantize) y
 //   Dequantize       x (int8/uint8/int16/float16)              y float32
+//   FakeQuant        x float32                                 y float32 clip_min, clip_max (the range), num_bits, narrow_range
+//                    (TensorFlow's FakeQuantWithMinMaxArgs: quantization-aware training's marks; the
+//                    converter takes them as ranges and removes them, the interpreter runs them in float)
 //   EmbeddingLookup  ids int32 [...], table [V, D...]          y [..., D...]  (TFLite EMBEDDING_LOOKUP / GATHER axis 0)
 //   Rnn, Lstm, Gru   see "Recurrent ops" below
 enum class OpKind : uint16_t {
@@ -91,6 +95,7 @@ enum class OpKind : uint16_t {
   kPad = 54,
   kQuantize = 60,
   kDequantize = 61,
+  kFakeQuant = 62,
   kEmbeddingLookup = 70,
   kRnn = 80,
   kLstm = 81,
@@ -147,12 +152,25 @@ inline const char* op_kind_name(OpKind k) {
     case OpKind::kPad: return "Pad";
     case OpKind::kQuantize: return "Quantize";
     case OpKind::kDequantize: return "Dequantize";
+    case OpKind::kFakeQuant: return "FakeQuant";
     case OpKind::kEmbeddingLookup: return "EmbeddingLookup";
     case OpKind::kRnn: return "Rnn";
     case OpKind::kLstm: return "Lstm";
     case OpKind::kGru: return "Gru";
   }
   return nullptr;
+}
+
+// The output parameters TFLite fixes for a quantized op (Softmax and Logistic: 1/256 with zero point
+// -128 for int8, 0 for uint8; Tanh: 1/128 with 0 for int8, 128 for uint8), or none.
+inline std::optional<QuantParams> fixed_output_params(OpKind kind, DType dtype) {
+  const bool int8 = dtype == DType::kInt8;
+  switch (kind) {
+    case OpKind::kSoftmax:
+    case OpKind::kLogistic: return QuantParams{1.0f / 256.0f, int8 ? -128 : 0};
+    case OpKind::kTanh: return QuantParams{1.0f / 128.0f, int8 ? 0 : 128};
+    default: return std::nullopt;
+  }
 }
 
 // Every op kind, in numeric order (for tables, tests and the file reader's check).
@@ -163,7 +181,8 @@ inline constexpr OpKind kAllOpKinds[] = {
     OpKind::kReluN1To1, OpKind::kClip,            OpKind::kLeakyRelu,      OpKind::kHardSwish,
     OpKind::kHardSigmoid, OpKind::kSoftmax,       OpKind::kLogistic,       OpKind::kTanh,
     OpKind::kReshape,   OpKind::kFlatten,         OpKind::kTranspose,      OpKind::kConcatenation,
-    OpKind::kPad,       OpKind::kQuantize,        OpKind::kDequantize,     OpKind::kEmbeddingLookup,
+    OpKind::kPad,       OpKind::kQuantize,        OpKind::kDequantize,     OpKind::kFakeQuant,
+    OpKind::kEmbeddingLookup,
     OpKind::kRnn,       OpKind::kLstm,            OpKind::kGru,
 };
 
@@ -206,6 +225,9 @@ struct Attributes {
   bool bidirectional = false;
   RecurrentActivation recurrent_activation = RecurrentActivation::kTanh;
   float cell_clip = 0.0f;  // LSTM: 0 = no clip
+  // FakeQuant (its range is clip_min, clip_max). Format 1.1.
+  int32_t num_bits = 8;
+  bool narrow_range = false;
 
   friend bool operator==(const Attributes& a, const Attributes& b);
   friend bool operator!=(const Attributes& a, const Attributes& b) { return !(a == b); }
@@ -243,6 +265,8 @@ void visit_attributes(Visitor&& visit, Attrs&... a) {
   visit(25, "bidirectional", a.bidirectional...);
   visit(26, "recurrent_activation", a.recurrent_activation...);
   visit(27, "cell_clip", a.cell_clip...);
+  visit(28, "num_bits", a.num_bits...);
+  visit(29, "narrow_range", a.narrow_range...);
 }
 
 inline bool operator==(const Attributes& a, const Attributes& b) {
@@ -408,6 +432,36 @@ struct Graph {
     return s;
   }
 };
+
+// The graph without the tensors that no op reads or writes and that are not graph inputs or outputs
+// (e.g. float weights a converter replaced); tensor ids are renumbered in their old order.
+inline Graph without_unused_tensors(const Graph& g) {
+  std::vector<TensorId> remap(g.tensors.size(), kNoTensor);
+  auto mark = [&](TensorId id) {
+    if (id != kNoTensor) remap[static_cast<std::size_t>(id)] = 0;
+  };
+  for (const Op& op : g.ops) {
+    for (TensorId id : op.inputs) mark(id);
+    for (TensorId id : op.outputs) mark(id);
+  }
+  for (TensorId id : g.inputs) mark(id);
+  for (TensorId id : g.outputs) mark(id);
+  Graph out;
+  out.name = g.name;
+  for (std::size_t i = 0; i < g.tensors.size(); ++i) {
+    if (remap[i] == kNoTensor) continue;
+    remap[i] = out.add_tensor(g.tensors[i]);
+  }
+  auto map = [&](TensorId id) { return id == kNoTensor ? kNoTensor : remap[static_cast<std::size_t>(id)]; };
+  out.ops = g.ops;
+  for (Op& op : out.ops) {
+    for (TensorId& id : op.inputs) id = map(id);
+    for (TensorId& id : op.outputs) id = map(id);
+  }
+  for (TensorId id : g.inputs) out.inputs.push_back(map(id));
+  for (TensorId id : g.outputs) out.outputs.push_back(map(id));
+  return out;
+}
 
 }  // namespace ir
 PTQ_NAMESPACE_END

@@ -209,7 +209,8 @@ inline Result<std::vector<Shape>> infer_output_shapes(const Graph& g, int op_ind
     case OpKind::kLogistic:
     case OpKind::kTanh:
     case OpKind::kQuantize:
-    case OpKind::kDequantize: return one(in(0));
+    case OpKind::kDequantize:
+    case OpKind::kFakeQuant: return one(in(0));
     case OpKind::kSoftmax:
       if (in(0).rank() < 1) return err("softmax needs rank >= 1");
       return one(in(0));

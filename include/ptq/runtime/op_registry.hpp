@@ -47,6 +47,7 @@ inline PrepareFn find_prepare(ir::OpKind kind) {
     case K::kPad: return prepare_pad;
     case K::kQuantize: return prepare_quantize;
     case K::kDequantize: return prepare_dequantize;
+    case K::kFakeQuant: return prepare_fake_quant;
     case K::kEmbeddingLookup: return prepare_embedding_lookup;
     case K::kRnn: return prepare_rnn;
     case K::kLstm: return prepare_lstm;

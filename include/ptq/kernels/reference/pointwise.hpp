@@ -11,6 +11,7 @@
 //   leaky_relu    x > 0 ? x : x * alpha             reference_ops::LeakyRelu
 //   hard_swish    x * min(6, max(0, x + 3)) / 6     reference_ops::HardSwish (float), in that order
 //   hard_sigmoid  max(0, min(1, alpha * x + beta))  (ONNX HardSigmoid; TFLite has none)
+//   fake_quant    TensorFlow's FakeQuantWithMinMaxArgs (float only; see fake_quant below)
 //   min/max are std::min/std::max with TFLite's argument order. (TFLite's optimized float
 //   HardSwish rounds differently in the last bit on some inputs; ptq follows the reference.)
 //
@@ -103,6 +104,17 @@ inline void relu_n1_to_1(const float* x, float* y, std::size_t n) {
 }
 inline void clip(const float* x, float* y, std::size_t n, float lo, float hi) {
   for (std::size_t i = 0; i < n; ++i) y[i] = clip_one(x[i], lo, hi);
+}
+// TensorFlow's FakeQuantWithMinMaxArgs in float: x clamped to the nudged range
+// (core/qparams.hpp fake_quant_nudge), then snapped to the grid:
+//   y = floor((clamp(x, min, max) - min) * (1 / scale) + 0.5) * scale + min
+// (TensorFlow's FakeQuantWithMinMaxArgsFunctor, in its order of float operations).
+inline void fake_quant(const float* x, float* y, std::size_t n, const FakeQuantNudged& q) {
+  const float inv_scale = 1.0f / q.scale;
+  for (std::size_t i = 0; i < n; ++i) {
+    const float clamped = std::min(std::max(x[i], q.min), q.max);
+    y[i] = std::floor((clamped - q.min) * inv_scale + 0.5f) * q.scale + q.min;
+  }
 }
 inline void leaky_relu(const float* x, float* y, std::size_t n, float alpha) {
   for (std::size_t i = 0; i < n; ++i) y[i] = leaky_relu_one(x[i], alpha);

@@ -217,6 +217,25 @@ inline Result<std::unique_ptr<PreparedOp>> prepare_clip(const PrepareContext& ct
   return unsupported_dtype(ctx, "float32, int8");
 }
 
+// FakeQuant runs in float (a quantization-aware float model); the converter removes it.
+inline Result<std::unique_ptr<PreparedOp>> prepare_fake_quant(const PrepareContext& ctx) {
+  using namespace pointwise_detail;
+  std::size_t n = 0;
+  PTQ_RETURN_IF_ERROR(check_unary(ctx, &n));
+  const ir::Attributes& a = ctx.attrs();
+  if (std::isnan(a.clip_min) || std::isnan(a.clip_max) || !(a.clip_min < a.clip_max) || !std::isfinite(a.clip_min) ||
+      !std::isfinite(a.clip_max)) {
+    return ctx.error("range clip_min = " + std::to_string(a.clip_min) + ", clip_max = " + std::to_string(a.clip_max) +
+                     " must be finite with clip_min < clip_max");
+  }
+  if (a.num_bits < 2 || a.num_bits > 16) {
+    return ctx.error("num_bits = " + std::to_string(a.num_bits) + "; FakeQuant takes 2 to 16 bits");
+  }
+  if (ctx.output().dtype != DType::kFloat32) return unsupported_dtype(ctx, "float32");
+  const FakeQuantNudged q = fake_quant_nudge(a.clip_min, a.clip_max, a.num_bits, a.narrow_range);
+  return make_prepared_op([q, n](const RunContext& c) { reference::fake_quant(c.in<float>(0), c.out<float>(), n, q); });
+}
+
 inline Result<std::unique_ptr<PreparedOp>> prepare_leaky_relu(const PrepareContext& ctx) {
   using namespace pointwise_detail;
   std::size_t n = 0;
