@@ -46,8 +46,9 @@
 //                     separately at observe()), which the nudged zero point represents exactly.
 // Candidates are the histogram's bin edges (every edge on each side of 0, plus the observed min and
 // max themselves), so the clipped set is always whole bins and each candidate costs O(1) with prefix
-// sums; asymmetric targets search every (a, b) pair (strided, then refined at full resolution, once
-// there are more than 2^20 pairs), symmetric targets search t over the edges of the |x| histogram
+// sums; asymmetric targets search every (a, b) pair (strided, then refined in a window of +-stride
+// candidates at full resolution, once there are more than 2^16 pairs: a stride of at most 4 bins
+// of 2048 on each side, where the error varies smoothly), symmetric targets search t over the edges of the |x| histogram
 // with s = t / qmax (clipping at -t and t). Ties keep the widest candidate.
 //
 // Entropy. On a one-sided histogram h of |x| (the histogram itself for non-negative data), for each
@@ -64,7 +65,11 @@
 // targets on data of both signs (a |x| search, range [max(min, -t), min(max, t)]); for asymmetric
 // targets on data of one sign (ReLU outputs, the common int8 activation) the one side is searched
 // with all 2^num_bits levels (2^num_bits - 1 with narrow_range), range [0, t] or [-t, 0]. The
-// search is O((occupied bins) * nq) with prefix sums of h and h*log(h).
+// search is O((occupied bins) * nq) with prefix sums of h and h*log(h). Exact zeros (counted at
+// observe()) are taken out of h: the zero point represents them at any threshold, and as a spike in
+// bin 0 (half of a ReLU output) they would dominate the divergence and drag the threshold to the
+// widest slice whose first group is bin 0 alone (TensorRT's pytorch-quantization overwrites bin 0
+// with bin 1 for the same reason).
 //
 // Merge. min/max and the histogram methods: merge(A, B) is bit for bit what observing A's data and
 // then B's would give (counts add, extremes combine, histograms re-bin exactly). Moving average:
@@ -587,10 +592,11 @@ class RangeObserver {
       const double inside = nonzero - m.count(first, a.j) - m.count(b.j, last);
       return m.clip_error(first, a.j, a.bound) + m.clip_error(b.j, last, b.bound) + inside * s * s / 12.0;
     };
-    // Every pair when there are at most 2^20, else a strided grid then a full-resolution window.
+    // Every pair when there are at most 2^16, else a strided grid then a full-resolution window.
+    constexpr double kMaxPairs = 65536.0;
     const double pairs = static_cast<double>(lower.size()) * static_cast<double>(upper.size());
     const std::size_t stride =
-        pairs <= 1048576.0 ? 1 : static_cast<std::size_t>(std::ceil(std::sqrt(pairs / 1048576.0)));
+        pairs <= kMaxPairs ? 1 : static_cast<std::size_t>(std::ceil(std::sqrt(pairs / kMaxPairs)));
     std::size_t best_a = 0, best_b = 0;
     double best = cost(lower[0], upper[0]);
     auto visit = [&](std::size_t ia, std::size_t ib) {
@@ -620,7 +626,8 @@ class RangeObserver {
     const bool one_sided = !target.symmetric && one_sign;
     const std::size_t nq = one_sided ? (std::size_t{1} << bits) - (target.narrow_range ? 1 : 0)
                                      : std::size_t{1} << (bits - 1);
-    const observer_detail::OneSided f = observer_detail::fold_abs(hist_);
+    observer_detail::OneSided f = observer_detail::fold_abs(hist_);
+    f.counts[0] -= static_cast<double>(zeros_);  // exact zeros: representable at any threshold
     const double t = kl_threshold(f, nq, amax);
     if (one_sided) {
       if (min_ >= 0.0f) lo = 0.0, hi = t;
