@@ -85,6 +85,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <string>
 #include <utility>
@@ -247,28 +248,63 @@ class Histogram {
     relayout(r, signed_ || lo < 0.0f);
   }
 
-  // Counts the finite values of x; each must lie inside the layout (cover() first).
-  void add(const float* x, std::size_t n) {
-    const int b = bins();
-    const double scale = r_ > 0.0 ? 1.0 / width() : 0.0;  // a power of two: x * scale is exact
-    const std::int32_t offset = zero_bin();
+  // Counts the finite values of x; each must lie inside the layout (cover() first). `non_finite` is
+  // how many of them are NaN or +-inf (scan() counts them).
+  //
+  // Per block of values: an integer-only pass replaces non-finite values by +0 (they land in the
+  // zero bin and are taken out again at the end), then the bin index is
+  //     i = trunc(x * scale + zero_bin)        in double, scale = 1 / width a power of two,
+  // which is floor((x - origin) / width) exactly: x * scale is exact, and the sum is exact unless
+  // |x * scale| < 2^-10, where only a negative x can round up -- onto zero_bin itself, so a negative
+  // x that lands there moves to zero_bin - 1. Both passes are free of branches and of selects
+  // guarding floating-point operations, which is what lets GCC vectorise them under its default
+  // -ftrapping-math. The counts go to four interleaved 32-bit sub-histograms (a thread-local
+  // scratch folded into the 64-bit counts after every call) so that runs of equal bins do not
+  // serialise on one counter.
+  void add(const float* x, std::size_t n, std::uint64_t non_finite) {
+    const std::int32_t b = bins();
+    const std::int32_t zero = zero_bin();
+    const double scale = r_ > 0.0 ? 1.0 / width() : 0.0;
+    const double zero_d = static_cast<double>(zero);
     constexpr std::size_t kBlock = 256;
+    constexpr std::size_t kFoldEvery = std::size_t{1} << 30;  // keeps every 32-bit counter exact
+    const bool interleave = n >= 4 * counts_.size();
+    std::uint32_t* sub = interleave ? sub_histograms(counts_.size()) : nullptr;
+    std::uint32_t clean[kBlock];
     std::int32_t index[kBlock];
+    std::size_t since_fold = 0;
     for (std::size_t begin = 0; begin < n; begin += kBlock) {
       const std::size_t m = std::min(kBlock, n - begin);
-      const float* xb = x + begin;
+      std::memcpy(clean, x + begin, m * sizeof(float));
+      for (std::size_t k = 0; k < m; ++k) clean[k] = (clean[k] & 0x7fffffffu) < 0x7f800000u ? clean[k] : 0u;
       for (std::size_t k = 0; k < m; ++k) {
-        const float v = xb[k];
-        const bool finite = std::fabs(v) <= FLT_MAX;
-        const double d = finite ? static_cast<double>(v) * scale : 0.0;
-        std::int32_t i = static_cast<std::int32_t>(d);  // |d| < B: truncation toward 0 ...
-        i -= d < static_cast<double>(i) ? 1 : 0;         // ... made a floor
-        i += offset;
-        i = i < 0 ? 0 : (i >= b ? b - 1 : i);  // only a caller that skipped cover() needs this
-        index[k] = finite ? i : b;              // bin b: a dump for non-finite values
+        float v;
+        std::memcpy(&v, &clean[k], sizeof v);
+        std::int32_t i = static_cast<std::int32_t>(static_cast<double>(v) * scale + zero_d);
+        const std::int32_t negative = clean[k] > 0x80000000u ? 1 : 0;  // x < 0 (not -0)
+        i -= negative & (i == zero ? 1 : 0);
+        i = i < 0 ? 0 : i;
+        i = i > b - 1 ? b - 1 : i;
+        index[k] = i;
       }
-      for (std::size_t k = 0; k < m; ++k) ++scratch(index[k]);
+      if (sub != nullptr) {
+        const std::size_t stride = counts_.size();
+        std::size_t k = 0;
+        for (; k + 4 <= m; k += 4) {
+          ++sub[static_cast<std::size_t>(index[k])];
+          ++sub[stride + static_cast<std::size_t>(index[k + 1])];
+          ++sub[2 * stride + static_cast<std::size_t>(index[k + 2])];
+          ++sub[3 * stride + static_cast<std::size_t>(index[k + 3])];
+        }
+        for (; k < m; ++k) ++sub[static_cast<std::size_t>(index[k])];
+        since_fold += m;
+        if (since_fold >= kFoldEvery) fold(sub), since_fold = 0;
+      } else {
+        for (std::size_t k = 0; k < m; ++k) ++counts_[static_cast<std::size_t>(index[k])];
+      }
     }
+    if (sub != nullptr) fold(sub);
+    counts_[static_cast<std::size_t>(zero)] -= non_finite;
   }
 
   // Adds another histogram of the same number of bins, re-binning both to the common layout.
@@ -282,8 +318,20 @@ class Histogram {
   }
 
  private:
-  std::uint64_t& scratch(std::int32_t i) {
-    return static_cast<std::size_t>(i) < counts_.size() ? counts_[static_cast<std::size_t>(i)] : dump_;
+  // Four zeroed sub-histograms of `bins` counters, one scratch per thread.
+  static std::uint32_t* sub_histograms(std::size_t bins) {
+    static thread_local std::vector<std::uint32_t> scratch;
+    if (scratch.size() < 4 * bins) scratch.assign(4 * bins, 0u);
+    return scratch.data();
+  }
+
+  // Adds the sub-histograms to the counts and zeroes them.
+  void fold(std::uint32_t* sub) {
+    const std::size_t b = counts_.size();
+    for (std::size_t j = 0; j < b; ++j) {
+      counts_[j] += std::uint64_t{sub[j]} + sub[b + j] + sub[2 * b + j] + sub[3 * b + j];
+      sub[j] = sub[b + j] = sub[2 * b + j] = sub[3 * b + j] = 0u;
+    }
   }
 
   // Re-bins to half range r (a power of two >= r_) and signedness s (>= signed_). Every step maps
@@ -317,7 +365,6 @@ class Histogram {
   }
 
   std::vector<std::uint64_t> counts_;
-  std::uint64_t dump_ = 0;
   double r_ = 0.0;
   bool signed_ = false;
 };
@@ -406,7 +453,7 @@ class RangeObserver {
     ++batches_;
     if (uses_histogram()) {
       hist_.cover(s.min, s.max);
-      hist_.add(data, n);
+      hist_.add(data, n, s.non_finite);
     }
   }
 
