@@ -339,22 +339,37 @@ TEST_CASE("observers: percentile against the exact sort-based percentile, within
 }
 
 TEST_CASE("observers: MSE finds the best range of a measured sweep and beats min/max on outliers") {
-  // A Gaussian (sigma 1) with four huge outliers at -90, -70, 80, 100. Measured quantize-dequantize
-  // error of symmetric int8 with threshold t: about K(o - t)^2 / N for the clipped outliers plus
-  // (t/127)^2 / 12 for rounding, minimised near t = o / (1 + N / (12 * 127^2 * K)): far inside 100,
-  // far outside the body (|x| < 5.5).
+  // A Gaussian (sigma 1) of N values, four of them replaced by outliers at 100, 80 (positive) and
+  // -90, -70 (negative). With the body unclipped (|x| < 6) and every outlier clipped, the expected
+  // error of a range is the outliers' squared clipping distance plus (N - 4) s^2 / 12 of rounding:
+  //   symmetric [-t, t], s = t / 127:
+  //     E(t) = (100-t)^2 + (90-t)^2 + (80-t)^2 + (70-t)^2 + (N-4) t^2 / (12 * 127^2)
+  //     dE/dt = 0  ->  t* = 340 / (4 + (N-4) / (12 * 127^2))        (N = 1e6: 37.1; 2e5: 67.5)
+  //   asymmetric [-a, b], s = (a + b) / 255, c = (N-4) / (12 * 255^2):
+  //     dE/db = 0: (100-b) + (80-b) = c (a+b);  dE/da = 0: (90-a) + (70-a) = c (a+b)
+  //     ->  a = b - 10,  b* = (90 + 5c) / (1 + c)                     (N = 1e6: 42.25, -32.25)
+  // The histogram's signed layout here has R = 128 and width 0.125: the search lands within two
+  // bins of these optima.
   std::vector<float> x = gaussian(kLarge, 31);
   x[10] = 100.0f, x[20] = -90.0f, x[30] = 80.0f, x[40] = -70.0f;
+  const double n = static_cast<double>(x.size());
+  const double t_star = 340.0 / (4.0 + (n - 4.0) / (12.0 * 127.0 * 127.0));
+  const double c = (n - 4.0) / (12.0 * 255.0 * 255.0);
+  const double b_star = (90.0 + 5.0 * c) / (1.0 + c);
   const RangeObserver mse = observe_all(with_method(CalibrationMethod::kMse), x, 65536);
   const RangeObserver minmax = observe_all(with_method(CalibrationMethod::kMinMax), x, 65536);
+  REQUIRE(mse.histogram().width() == 0.125);
+  const Range rs = mse.range({8, true, true});
+  CHECK(std::fabs(rs.max - t_star) <= 0.25);
+  CHECK(rs.min == -rs.max);
+  const Range ra = mse.range({8, false, false});
+  CHECK(std::fabs(ra.max - b_star) <= 0.25);
+  CHECK(std::fabs(-ra.min - (b_star - 10.0)) <= 0.25);
   for (const QuantTarget& target : {QuantTarget{8, true, true}, QuantTarget{8, false, false}}) {
     CAPTURE(target.symmetric);
     const Range r = mse.range(target);
     const double chosen = measured_mse(x, r, target);
-    CHECK(chosen < 0.5 * measured_mse(x, minmax.range(target), target));
-    CHECK(r.max < 60.0f);
-    CHECK(r.min > -60.0f);
-    CHECK(r.max > 5.5f);
+    CHECK(chosen < measured_mse(x, minmax.range(target), target));
     // The best of a sweep of symmetric ranges [-t, t] and, for the asymmetric target, of
     // [-t * 90/100, t] (the outliers' own proportion), measured on the data: the chosen range is
     // within 5% of it.
