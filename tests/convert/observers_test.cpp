@@ -78,7 +78,7 @@ double measured_mse(const std::vector<float>& x, Range r, QuantTarget t) {
 
 // The histogram of a data set binned from the definition in observers.hpp, independently of the
 // streaming code: R = the smallest power of two > max|x| (found by doubling/halving from 1), signed
-// layout iff a value < 0, bin floor((x - origin) / width) in long double.
+// layout iff a value < 0, bin floor(x / width) + the zero bin's index, in long double.
 std::vector<std::uint64_t> direct_histogram(const std::vector<float>& x, int bins, double& r_out, bool& signed_out) {
   long double m = 0;
   bool neg = false;
@@ -93,11 +93,14 @@ std::vector<std::uint64_t> direct_histogram(const std::vector<float>& x, int bin
     while (r <= m) r *= 2;
     while (r / 2 > m) r /= 2;
   }
-  const long double origin = neg ? -r : 0, width = (neg ? 2 * r : r) / bins;
+  const long double width = (neg ? 2 * r : r) / bins;
   std::vector<std::uint64_t> h(static_cast<std::size_t>(bins), 0);
   for (float v : x) {
     if (!std::isfinite(v)) continue;
-    const long double j = r > 0 ? std::floor((static_cast<long double>(v) - origin) / width) : (neg ? bins / 2 : 0);
+    // floor((v - origin) / width) = floor(v / width) + (origin / -width): the division by a power of
+    // two is exact where v - origin would round (a tiny negative v beside origin = -2^128).
+    const long double zero_bin = neg ? bins / 2 : 0;
+    const long double j = r > 0 ? std::floor(static_cast<long double>(v) / width) + zero_bin : zero_bin;
     ++h[static_cast<std::size_t>(j)];
   }
   r_out = static_cast<double>(r);
@@ -239,6 +242,41 @@ TEST_CASE("observers: the histogram equals direct binning, whatever the order an
     CHECK(other_order.histogram().counts() == expected);
     CHECK(other_order.histogram().half_range() == r);
   }
+}
+
+TEST_CASE("observers: extreme magnitudes bin exactly and every method stays finite and ordered") {
+  // Denormals beside values near FLT_MAX: R = 2^128 (beyond float, held in double), width 2^118.
+  const std::vector<float> x = {1e-42f, -3e-39f, 2.5e38f, -1e-45f, 1.0f, -3.0e38f, 0.0f, 7e-45f};
+  double r = 0;
+  bool is_signed = false;
+  const std::vector<std::uint64_t> expected = direct_histogram(x, 2048, r, is_signed);
+  CHECK(r == std::ldexp(1.0, 128));
+  for (CalibrationMethod m : kAllMethods) {
+    const std::string method = ptq::convert::calibration_method_name(m);
+    CAPTURE(method);
+    const RangeObserver obs = observe_all(with_method(m), x, 3);
+    if (m == CalibrationMethod::kPercentile || m == CalibrationMethod::kMse || m == CalibrationMethod::kEntropy) {
+      CHECK(obs.histogram().counts() == expected);
+    }
+    for (const QuantTarget& t : {QuantTarget{8, false, false}, QuantTarget{8, true, true}}) {
+      const Range rg = obs.range(t);
+      CHECK(std::isfinite(rg.min));
+      CHECK(std::isfinite(rg.max));
+      CHECK(rg.min <= 0.0f);
+      CHECK(rg.max >= 0.0f);
+      CHECK(rg.min >= -3.0e38f);
+      CHECK(rg.max <= 2.5e38f);
+    }
+  }
+  // Only denormals (4e-45 is 3 * 2^-149): R = 2^-146, still exact.
+  const std::vector<float> tiny = {1e-45f, -3e-45f, 4e-45f, 0.0f};
+  const std::vector<std::uint64_t> tiny_expected = direct_histogram(tiny, 64, r, is_signed);
+  CalibrationOptions o = with_method(CalibrationMethod::kEntropy);
+  o.bins = 64;
+  const RangeObserver t = observe_all(o, tiny, 1);
+  CHECK(t.histogram().counts() == tiny_expected);
+  CHECK(t.histogram().half_range() == r);
+  CHECK(t.range().min <= 0.0f);
 }
 
 TEST_CASE("observers: merge(A, B) equals observing A then B, bit for bit") {
