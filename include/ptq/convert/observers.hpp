@@ -29,7 +29,7 @@
 //     [-R, R)   once a negative value appeared  (width 2R / B; "signed layout"),
 // where R is the smallest power of two strictly greater than every |x| seen (R = 0 while only zeros
 // were seen: they sit in the bin that starts at 0). A value goes to bin floor((x - origin) / width),
-// computed exactly in double (x * 2^k is exact). When R must double, adjacent bin pairs merge; when
+// computed exactly (Histogram::add says how). When R must double, adjacent bin pairs merge; when
 // the first negative value arrives, pairs merge into the upper half of the signed layout. Both are
 // exact re-binnings because every bin edge of a coarser layout is an edge of the finer one. Hence
 // the histogram of a set of values is a function of the set alone -- bin j counts exactly the values
@@ -46,10 +46,10 @@
 //                     separately at observe()), which the nudged zero point represents exactly.
 // Candidates are the histogram's bin edges (every edge on each side of 0, plus the observed min and
 // max themselves), so the clipped set is always whole bins and each candidate costs O(1) with prefix
-// sums; asymmetric targets search every (a, b) pair (strided, then refined in a window of +-stride
-// candidates at full resolution, once there are more than 2^16 pairs: a stride of at most 4 bins
-// of 2048 on each side, where the error varies smoothly), symmetric targets search t over the edges of the |x| histogram
-// with s = t / qmax (clipping at -t and t). Ties keep the widest candidate.
+// sums. Asymmetric targets search every (a, b) pair; past 2^16 pairs, a grid strided on both sides
+// (at most 5 candidates apart with 2048 bins, where the error varies smoothly) and then every pair
+// within +-stride of its best. Symmetric targets search t over the edges of the |x| histogram with
+// s = t / qmax (clipping at -t and t). Ties keep the widest candidate.
 //
 // Entropy. On a one-sided histogram h of |x| (the histogram itself for non-negative data), for each
 // candidate slice of the first i bins (i from the number of quantized bins nq to the last occupied
