@@ -234,9 +234,10 @@ TEST_CASE("npy: lenient where NumPy is: padding, key order, quotes, spacing, 'L'
     CHECK(a->count() == 1);
     CHECK(values<float>(*a) == std::vector<float>{3.5f});
   }
-  SUBCASE("a zero dim: no data bytes, even beside a huge dim") {
-    auto a = parse("{'descr': '<i8', 'fortran_order': False, 'shape': (0, 9223372036854775807), }", {});
+  SUBCASE("a zero dim: no data bytes") {
+    auto a = parse("{'descr': '<i8', 'fortran_order': False, 'shape': (0, 1000000), }", {});
     REQUIRE(a.ok());
+    CHECK(a->shape == Shape{0, 1000000});
     CHECK(a->count() == 0);
     CHECK(a->data.size() == 0);
   }
@@ -386,6 +387,16 @@ TEST_CASE("npy: header dict errors name the byte they are at") {
     // 2^61 elements of 8 bytes = 2^64 bytes.
     const std::string c = "{'descr': '<i8', 'fortran_order': False, 'shape': (2305843009213693952,), }";
     check_error(v1(c, data), StatusCode::kDataLoss, at(c, "("), "has more bytes than 64 bits count");
+    // 2^62 int16 = 2^63 bytes: one more than int64 holds.
+    const std::string e = "{'descr': '<i2', 'fortran_order': False, 'shape': (4611686018427387904,), }";
+    check_error(v1(e, data), StatusCode::kDataLoss, at(e, "("), "has more bytes than 64 bits count");
+    // A zero dim does not excuse the others (NumPy: "array is too big"). Found by ptq_npy_fuzz: with
+    // (12222222222222222, 2222, 0) the reader accepted an empty array whose Shape::num_elements()
+    // then overflowed int64 (signed overflow, UBSan) before reaching the 0.
+    const std::string f = "{'descr': '<f4', 'fortran_order': False, 'shape': (12222222222222222, 2222, 0), }";
+    check_error(v1(f, {}), StatusCode::kDataLoss, at(f, "("), "[12222222222222222, 2222, 0] of float32 has more bytes");
+    const std::string g = "{'descr': '<i8', 'fortran_order': False, 'shape': (0, 9223372036854775807), }";
+    check_error(v1(g, {}), StatusCode::kDataLoss, at(g, "("), "has more bytes than 64 bits count");
     // 2^60 int8 elements: counted fine, then far more than the file holds.
     const std::string d = "{'descr': '|i1', 'fortran_order': False, 'shape': (1152921504606846976,), }";
     const Bytes file = v1(d, data);
@@ -545,6 +556,7 @@ TEST_CASE("npy: serialize_npy writes NumPy's bytes") {
   // Refused inputs give no bytes.
   CHECK(ptq::io::serialize_npy(DType::kInt4, Shape{2}, v.data()).empty());
   CHECK(ptq::io::serialize_npy(DType::kFloat32, Shape{-1}, v.data()).empty());
+  CHECK(ptq::io::serialize_npy(DType::kFloat32, Shape{INT64_MAX, 2, 0}, v.data()).empty());
 }
 
 TEST_CASE("npy: a header longer than 65535 bytes makes version 2.0") {
@@ -608,6 +620,9 @@ TEST_CASE("npy: write_npy is atomic and refuses what .npy cannot hold; read_npy 
     const ptq::Status n = ptq::io::write_npy(path, DType::kFloat32, Shape{2, -1}, v);
     CHECK(n.code() == StatusCode::kInvalidArgument);
     CHECK(contains(n.message(), "shape [2, -1] has a negative dim"));
+    const ptq::Status o = ptq::io::write_npy(path, DType::kFloat32, Shape{0, INT64_MAX}, v);
+    CHECK(o.code() == StatusCode::kInvalidArgument);
+    CHECK(contains(o.message(), "shape [0, 9223372036854775807] has more bytes than 64 bits count"));
     CHECK(read_file(path) == before);
   }
   SUBCASE("a missing folder: io error, nothing left behind") {
@@ -759,4 +774,81 @@ TEST_CASE("npy: load_labels") {
   CHECK(contains(error(kData + "/u1_2x2.npy"), "([2, 2] uint8): labels must be 1-d or [N, 1]"));
   CHECK(contains(error(kData + "/f4_scalar.npy"), "labels must be integers"));
   CHECK(contains(error(dir / "absent.npy"), "load_labels: '" + dir / "absent.npy" + "'"));
+}
+
+// ---- The bundled Fashion-MNIST data (models/fashion_mnist, tools/models/train_fashion_mnist.py) ----
+
+TEST_CASE("npy: the bundled Fashion-MNIST calibration, evaluation and label files") {
+  // Expected figures computed once with NumPy 1.24 from the files as committed:
+  //   y = np.load('eval_labels_2000.npy'); np.bincount(y, minlength=10).tolist(); y[:10].tolist()
+  //   int(np.rint(np.load('eval_2000.npy') * 255).astype(np.int64).sum())   (and calib_100.npy)
+  // Every value is a pixel k in [0, 255] divided by 255 in float32, so float(k) / 255.0f gives it back
+  // exactly (IEEE division is correctly rounded in both).
+  const auto check_pixels = [](const ptq::convert::Dataset& d, int64_t expected_pixel_sum) {
+    ptq::convert::InputSet in;
+    int64_t pixel_sum = 0, not_a_pixel = 0;
+    float lo = 1.0f, hi = 0.0f;
+    for (std::size_t s = 0; s < d.size(); ++s) {
+      REQUIRE(d.read(s, in).ok());
+      REQUIRE(in.size() == 1);
+      REQUIRE(in[0].size() == 784);
+      for (float v : in[0]) {
+        lo = std::min(lo, v);
+        hi = std::max(hi, v);
+        const long k = std::lround(v * 255.0f);
+        if (static_cast<float>(k) / 255.0f != v) ++not_a_pixel;
+        pixel_sum += k;
+      }
+    }
+    CHECK(lo == 0.0f);
+    CHECK(hi == 1.0f);
+    CHECK(not_a_pixel == 0);
+    CHECK(pixel_sum == expected_pixel_sum);
+  };
+  SUBCASE("eval_2000.npy: float32 [2000, 1, 28, 28], 784 elements per sample (also [N, 28, 28] for the LSTM)") {
+    auto raw = ptq::io::read_npy(kFashion + "/eval_2000.npy");
+    REQUIRE(raw.ok());
+    CHECK(raw->dtype == DType::kFloat32);
+    CHECK(raw->shape == Shape{2000, 1, 28, 28});
+    auto d = ptq::io::load_samples({kFashion + "/eval_2000.npy"}, {784});
+    REQUIRE(d.ok());
+    CHECK(d->size() == 2000);
+    check_pixels(*d, 114763281);
+  }
+  SUBCASE("calib_100.npy: float32 [100, 1, 28, 28], the first 100 training images") {
+    auto raw = ptq::io::read_npy(kFashion + "/calib_100.npy");
+    REQUIRE(raw.ok());
+    CHECK(raw->dtype == DType::kFloat32);
+    CHECK(raw->shape == Shape{100, 1, 28, 28});
+    auto d = ptq::io::load_samples({kFashion + "/calib_100.npy"}, {784});
+    REQUIRE(d.ok());
+    CHECK(d->size() == 100);
+    check_pixels(*d, 5688570);
+  }
+  SUBCASE("eval_labels_2000.npy: int64 [2000], ten classes") {
+    auto raw = ptq::io::read_npy(kFashion + "/eval_labels_2000.npy");
+    REQUIRE(raw.ok());
+    CHECK(raw->dtype == DType::kInt64);
+    CHECK(raw->shape == Shape{2000});
+    auto labels = ptq::io::load_labels(kFashion + "/eval_labels_2000.npy");
+    REQUIRE(labels.ok());
+    REQUIRE(labels->size() == 2000);
+    CHECK(std::vector<int64_t>(labels->begin(), labels->begin() + 10) == std::vector<int64_t>{9, 2, 1, 1, 6, 1, 4, 6, 5, 7});
+    std::array<int, 10> histogram{};
+    for (int64_t y : *labels) {
+      REQUIRE(y >= 0);
+      REQUIRE(y < 10);
+      ++histogram[static_cast<std::size_t>(y)];
+    }
+    CHECK(histogram == std::array<int, 10>{200, 203, 214, 190, 219, 195, 197, 200, 194, 188});
+  }
+  SUBCASE("<model>_logits_2000.npy: float32 [2000, 10], torch's outputs") {
+    for (const std::string model : {"cnn", "mlp", "lstm"}) {
+      CAPTURE(model);
+      auto logits = ptq::io::read_npy(kFashion + "/" + model + "_logits_2000.npy");
+      REQUIRE(logits.ok());
+      CHECK(logits->dtype == DType::kFloat32);
+      CHECK(logits->shape == Shape{2000, 10});
+    }
+  }
 }

@@ -13,9 +13,10 @@
 // order, other types (float64, bool, unsigned 16/32/64, complex, strings, objects, structured
 // arrays) and other versions are `unimplemented`, naming what was found. Everything else that is
 // wrong is `data_loss`, located "at byte N": a bad magic, a header length past the end, a malformed
-// dict (strings, booleans, the shape tuple), a missing, duplicated or unknown key, a negative dim, an
-// element count or byte size that overflows, a header whose padding does not end in '\n', data
-// shorter than the shape says (truncation) or bytes after it. Lenient where NumPy is: the padding
+// dict (strings, booleans, the shape tuple), a missing, duplicated or unknown key, a negative dim, a
+// byte size beyond int64 (the non-zero dims count even beside a zero dim, as in NumPy), a header
+// whose padding does not end in '\n', data shorter than the shape says (truncation) or bytes after
+// it. Lenient where NumPy is: the padding
 // may be any length (NumPy's writer pads to 64 bytes, older ones to 16), the keys may come in any
 // order, spaces are free, and Python 2's 'L' suffix on dims is accepted (NumPy filters it).
 //
@@ -316,6 +317,28 @@ class HeaderParser {
   const std::string& what_;
 };
 
+// The byte size of an array of `dims` (each >= 0) of `dtype`, into *bytes; false when the product
+// of the non-zero dims, or that times the element size, does not fit in int64. As NumPy
+// (PyArray_NewFromDescr), a zero dim does not excuse the others: (0, 2**62, 2**62) is too big, so
+// that Shape::num_elements() never overflows on an array ptq accepted.
+inline bool byte_size(DType dtype, const std::vector<int64_t>& dims, uint64_t* bytes) {
+  constexpr auto kMax = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
+  const uint64_t item = dtype_size(dtype);
+  uint64_t product = item;  // the non-zero dims times the element size
+  bool empty = false;
+  for (int64_t d : dims) {
+    if (d < 0) return false;
+    if (d == 0) {
+      empty = true;
+      continue;
+    }
+    if (product > kMax / static_cast<uint64_t>(d)) return false;
+    product *= static_cast<uint64_t>(d);
+  }
+  *bytes = empty ? 0 : product;
+  return true;
+}
+
 inline uint64_t load_le(const uint8_t* p, int bytes) {
   uint64_t v = 0;
   for (int i = bytes - 1; i >= 0; --i) v = (v << 8) | p[i];
@@ -361,26 +384,13 @@ inline Result<NpyArray> parse(const uint8_t* p, std::size_t size, const std::str
                     "fortran_order is True: Fortran-order arrays are not supported; save a C-order copy "
                     "(np.ascontiguousarray)");
   }
-  const std::size_t item = dtype_size(a.dtype);
-  const uint64_t max_count = std::numeric_limits<uint64_t>::max() / item;
-  uint64_t count = 1;
-  bool has_zero = false;
-  for (int64_t d : h.dims) has_zero = has_zero || d == 0;
-  if (has_zero) {
-    count = 0;
-  } else {
-    for (int64_t d : h.dims) {
-      if (count > max_count / static_cast<uint64_t>(d) ||
-          count * static_cast<uint64_t>(d) > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-        return error_at(StatusCode::kDataLoss, what, h.shape_offset,
-                        "the shape " + Shape(h.dims).to_string() + " of " + dtype_name(a.dtype) +
-                            " has more bytes than 64 bits count");
-      }
-      count *= static_cast<uint64_t>(d);
-    }
+  uint64_t data_bytes = 0;
+  if (!byte_size(a.dtype, h.dims, &data_bytes)) {
+    return error_at(StatusCode::kDataLoss, what, h.shape_offset,
+                    "the shape " + Shape(h.dims).to_string() + " of " + dtype_name(a.dtype) +
+                        " has more bytes than 64 bits count");
   }
   a.shape = Shape(std::move(h.dims));
-  const uint64_t data_bytes = count * item;
   const std::size_t available = size - data_begin;
   if (data_bytes > available) {
     return error_at(StatusCode::kDataLoss, what, size,
@@ -458,14 +468,12 @@ inline Result<NpyArray> read_npy(const std::string& path) {
 
 // The .npy bytes of `shape` elements of `dtype` at `data` (little-endian, C order): version 1.0 as
 // np.save writes it, 2.0 if the header needs more than 65535 bytes. Preconditions: dtype is not
-// int4 (NumPy has no such type) and every dim is >= 0; on a violation the result is empty (never a
+// int4 (NumPy has no such type), every dim is >= 0 and the byte size fits int64; on a violation the result is empty (never a
 // valid .npy), which write_npy reports as invalid_argument.
 inline std::vector<uint8_t> serialize_npy(DType dtype, const Shape& shape, const void* data) {
   const char* descr = npy_detail::descr_of(dtype);
-  if (descr == nullptr) return {};
-  for (int64_t d : shape.dims()) {
-    if (d < 0) return {};
-  }
+  uint64_t data_size = 0;
+  if (descr == nullptr || !npy_detail::byte_size(dtype, shape.dims(), &data_size)) return {};
   std::string dict = std::string("{'descr': '") + descr + "', 'fortran_order': False, 'shape': (";
   for (int i = 0; i < shape.rank(); ++i) {
     if (i) dict += ", ";
@@ -483,7 +491,7 @@ inline std::vector<uint8_t> serialize_npy(DType dtype, const Shape& shape, const
     pad = 64 - (preamble + dict.size() + 1) % 64;
   }
   const std::size_t header_length = dict.size() + pad + 1;
-  const std::size_t data_bytes = static_cast<std::size_t>(shape.num_elements()) * dtype_size(dtype);
+  const auto data_bytes = static_cast<std::size_t>(data_size);
   std::vector<uint8_t> out;
   out.reserve(preamble + header_length + data_bytes);
   out.insert(out.end(), npy_detail::kMagic, npy_detail::kMagic + sizeof npy_detail::kMagic);
@@ -508,6 +516,10 @@ inline Status write_npy(const std::string& path, DType dtype, const Shape& shape
   }
   for (int i = 0; i < shape.rank(); ++i) {
     if (shape[i] < 0) return invalid_argument(context + ": shape " + shape.to_string() + " has a negative dim");
+  }
+  uint64_t data_size = 0;
+  if (!npy_detail::byte_size(dtype, shape.dims(), &data_size)) {
+    return invalid_argument(context + ": shape " + shape.to_string() + " has more bytes than 64 bits count");
   }
   const std::vector<uint8_t> bytes = serialize_npy(dtype, shape, data);
   return ir::write_file_atomically(path, context, [&](auto&& sink) { return sink(bytes.data(), bytes.size()); });
