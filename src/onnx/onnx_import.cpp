@@ -577,8 +577,11 @@ class Importer {
   Status window(const Dims& x_nchw, int64_t kh, int64_t kw, bool ceil_mode, Window* w);
   Result<TensorId> pad_nhwc(TensorId x, const Window& w);
 
-  // Whether `id` is read by exactly one IR op and is no graph output.
+  // How many IR ops (and graph outputs) read `id`.
   int ir_consumers(TensorId id) const;
+  // Whether every value of run-time tensor `id` is >= 0 by construction (a Relu, Relu6, Sigmoid,
+  // Softmax or HardSigmoid output, or a data movement / max of such values).
+  bool nonnegative(TensorId id, int depth = 0) const;
 
   Status fuse_activations();
   Status compact();
@@ -624,6 +627,36 @@ int Importer::ir_consumers(TensorId id) const {
   }
   for (TensorId t : g_.outputs) n += t == id;
   return n;
+}
+
+bool Importer::nonnegative(TensorId id, int depth) const {
+  if (depth > 16) return false;
+  for (const ir::Op& op : g_.ops) {
+    if (op.outputs[0] != id) continue;
+    if (op.attrs.activation == FusedActivation::kRelu || op.attrs.activation == FusedActivation::kRelu6) {
+      if (op.kind != OpKind::kPad) return true;
+    }
+    switch (op.kind) {
+      case OpKind::kRelu:
+      case OpKind::kRelu6:
+      case OpKind::kLogistic:
+      case OpKind::kSoftmax:
+      case OpKind::kHardSigmoid: return true;
+      case OpKind::kMaxPool2D:
+      case OpKind::kAveragePool2D:
+      case OpKind::kPad:
+      case OpKind::kReshape:
+      case OpKind::kTranspose:
+      case OpKind::kMean: return nonnegative(op.inputs[0], depth + 1);
+      case OpKind::kConcatenation:
+        for (TensorId t : op.inputs) {
+          if (!nonnegative(t, depth + 1)) return false;
+        }
+        return true;
+      default: return false;
+    }
+  }
+  return false;
 }
 
 // ---- graph inputs ----------------------------------------------------------------------------
@@ -741,7 +774,9 @@ Result<ir::Graph> Importer::run(const onnx::ModelProto& model) {
     if (it == values_.end()) return invalid_argument("graph output '" + o.name() + "' is never produced");
     Value& v = it->second;
     if (v.is_const) return unimplemented("graph output '" + o.name() + "' is a constant after folding; ptq graphs compute their outputs");
-    Result<TensorId> t = opt_.nhwc && v.nhwc != kNoTensor ? Result<TensorId>(v.nhwc) : plain(v, o.name());
+    const bool as_nhwc = opt_.nhwc && onnx_dims(v).size() == 4 &&
+                         g_.tensor(v.nhwc != kNoTensor ? v.nhwc : v.plain).dtype == DType::kFloat32;
+    Result<TensorId> t = as_nhwc ? nhwc(v, o.name()) : plain(v, o.name());
     if (!t.ok()) return t.status();
     if (std::find(g_.inputs.begin(), g_.inputs.end(), *t) != g_.inputs.end() ||
         std::find(g_.outputs.begin(), g_.outputs.end(), *t) != g_.outputs.end()) {
@@ -1642,15 +1677,18 @@ Status Importer::do_pool(bool is_max) {
   PTQ_RETURN_IF_ERROR(window(xd, k[0], k[1], attr_int("ceil_mode", 0) != 0, &win));
   const bool include_pad = !is_max && attr_int("count_include_pad", 0) != 0;
   const bool padded = win.pt || win.pl || win.pb || win.pr;
-  if (win.explicit_pad && !include_pad) {
-    return bad_attr("pads", "(" + std::to_string(win.pt) + ", " + std::to_string(win.pl) + ", " + std::to_string(win.pb) + ", " +
-                                std::to_string(win.pr) + ") is not TFLite's SAME padding, and an explicit zero Pad would change "
-                                "what " + node_->op_type() + " computes at the border");
-  }
   Result<TensorId> xt = nhwc(**xv, in_name(0));
   if (!xt.ok()) return xt.status();
+  // Zeros are a neutral padding for the max of values >= 0 (every window holds one real value).
+  const bool zero_pad_ok = include_pad || (is_max && nonnegative(*xt));
+  if (win.explicit_pad && !zero_pad_ok) {
+    return bad_attr("pads", "(" + std::to_string(win.pt) + ", " + std::to_string(win.pl) + ", " + std::to_string(win.pb) + ", " +
+                                std::to_string(win.pr) + ") is not TFLite's SAME padding, and an explicit zero Pad would change "
+                                "what " + node_->op_type() + " computes at the border" +
+                                (is_max ? " (its input is not known to be >= 0)" : ""));
+  }
   TensorId xin = *xt;
-  if (include_pad && padded) {  // the padded zeros count: pad explicitly, then pool VALID
+  if ((include_pad && padded) || win.explicit_pad) {  // pad explicitly (the zeros count, or cannot win), then pool VALID
     Result<TensorId> p = pad_nhwc(xin, win);
     if (!p.ok()) return p.status();
     xin = *p;

@@ -11,9 +11,9 @@
 // link error rather than a mismatch.
 //
 // What the result looks like:
-//   - Layouts are the IR's (TFLite's): 4-D activations NHWC. With `nhwc` (the default) a 4-D float
-//     graph input is declared NHWC (N, H, W, C) and a 4-D graph output is returned NHWC; without it
-//     they keep ONNX's NCHW shape and one Transpose is inserted where the layout changes. Inside the
+//   - Layouts are the IR's (TFLite's): 4-D activations NHWC. With `nhwc` (the default) every 4-D
+//     float graph input and output is NHWC: ONNX dims (d0, d1, d2, d3) become (d0, d2, d3, d1);
+//     without it they keep ONNX's shape and one Transpose is inserted where the layout changes. Inside the
 //     graph each tensor's layout is tracked, weights are transposed once at import (conv filters
 //     OIHW -> OHWI, depthwise -> [1, KH, KW, C * multiplier], Gemm/MatMul weights -> [units, depth]),
 //     and a Transpose is inserted only where a layout-sensitive op (Flatten, Reshape, MatMul, Softmax
