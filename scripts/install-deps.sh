@@ -2,6 +2,7 @@
 # install-deps.sh: the Debian 12 packages ptq needs to build and test it; the one list of them.
 #
 #   scripts/install-deps.sh          compiler, CMake, Ninja, pkg-config, xsimd, doctest, Google Benchmark,
+#                                    ONNX's protobuf library (the optional importer ptq::onnx and its tests),
 #                                    and the CPU emulator the tests use to run AVX-512 / VNNI kernels on
 #                                    machines without them (bochscpu-python from PyPI, in a venv under
 #                                    ~/.cache/ptq/emu-venv; test tooling only, never a library dependency),
@@ -14,13 +15,14 @@
 set -euo pipefail
 
 packages=(g++ cmake ninja-build pkg-config libxsimd-dev doctest-dev libbenchmark-dev python3 python3-venv
-          g++-aarch64-linux-gnu qemu-user)
+          g++-aarch64-linux-gnu qemu-user
+          libonnx-dev libprotobuf-dev protobuf-compiler python3-onnx python3-numpy)
 emu_requirement="bochscpu-python==0.4.0"
 emu_venv="${HOME}/.cache/ptq/emu-venv"
 bench_packages=(libdnnl-dev libxnnpack-dev libopenblas-dev)
 
 usage() {
-  sed -n '2,11s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+  sed -n '2,12s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
 }
 
 with_bench=0
