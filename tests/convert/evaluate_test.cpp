@@ -428,37 +428,43 @@ TEST_CASE("evaluate: a bad early layer -- propagated errors flow downstream, iso
   }
 }
 
-TEST_CASE("evaluate: the sample MLP against its int8 form") {
-  const ir::Graph f = ptq_samples::sample_model("mlp", ptq_samples::Form::kFloat);
-  const ir::Graph q = ptq_samples::sample_model("mlp", ptq_samples::Form::kInt8);
-  std::mt19937 rng(11);
-  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
-  cv::VectorDataset data;
-  for (int s = 0; s < 4; ++s) {
-    std::vector<float> x(784);
-    for (float& v : x) v = u(rng);
-    data.add({x});
+TEST_CASE("evaluate: the sample models against their int8 forms") {
+  for (const std::string model : {"mlp", "small_cnn"}) {
+    CAPTURE(model);
+    const ir::Graph f = ptq_samples::sample_model(model, ptq_samples::Form::kFloat);
+    const ir::Graph q = ptq_samples::sample_model(model, ptq_samples::Form::kInt8);
+    std::mt19937 rng(11);
+    std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+    cv::VectorDataset data;
+    const std::size_t n = static_cast<std::size_t>(f.tensor(f.inputs[0]).shape.num_elements());
+    for (int s = 0; s < (model == "mlp" ? 4 : 2); ++s) {
+      std::vector<float> x(n);
+      for (float& v : x) v = u(rng);
+      data.add({x});
+    }
+    auto r = cv::evaluate(f, q, data, nullptr);
+    REQUIRE_MESSAGE(r.ok(), r.status().to_string());
+    // Every weighted layer (int8), the pool (cnn) and "probs" (the Dequantize output, float32); the
+    // input Quantize and the int8 softmax have no twin.
+    const std::vector<std::string> weighted = model == "mlp" ? std::vector<std::string>{"fc1:0", "fc2:0", "fc3:0"}
+                                                             : std::vector<std::string>{"conv1:0", "dw2:0", "pw3:0", "conv4:0", "fc5:0"};
+    CHECK(r->layers.size() == weighted.size() + (model == "mlp" ? 1 : 2));
+    for (const std::string& name : weighted) {
+      CAPTURE(name);
+      const cv::LayerMetrics& l = layer(*r, name);
+      CHECK(l.dtype == "int8");
+      CHECK(l.weight_sqnr_db > 30.0);  // 8-bit per-channel weights: about 6 dB per bit
+      CHECK(l.sqnr_db > 15.0);
+      CHECK(!std::isnan(l.isolated_sqnr_db));  // the first layer through the input Quantize
+      CHECK(l.isolated_sqnr_db >= l.sqnr_db - 1.0);
+      CHECK(l.clipped_percent >= 0.0);
+    }
+    CHECK(std::isnan(layer(*r, "probs").isolated_sqnr_db));  // its input has no twin
+    CHECK(!has_layer(*r, "softmax:0"));
+    CHECK(r->outputs[0].sqnr_db > 15.0);
+    for (std::size_t i = 1; i < r->layers.size(); ++i) CHECK(r->layers[i - 1].sqnr_db <= r->layers[i].sqnr_db);
+    CHECK(contains(r->to_table(), weighted[0]));
   }
-  auto r = cv::evaluate(f, q, data, nullptr);
-  REQUIRE_MESSAGE(r.ok(), r.status().to_string());
-  // fc1..fc3 (int8) and "probs" (the Dequantize output, float32); the Quantize and the int8
-  // softmax have no twin.
-  CHECK(r->layers.size() == 4);
-  for (const char* name : {"fc1:0", "fc2:0", "fc3:0"}) {
-    CAPTURE(name);
-    const cv::LayerMetrics& l = layer(*r, name);
-    CHECK(l.dtype == "int8");
-    CHECK(l.weight_sqnr_db > 30.0);  // 8-bit per-channel weights: about 6 dB per bit
-    CHECK(l.sqnr_db > 15.0);
-    CHECK(!std::isnan(l.isolated_sqnr_db));  // fc1 through the input Quantize
-    CHECK(l.clipped_percent >= 0.0);
-  }
-  CHECK(std::isnan(layer(*r, "probs").isolated_sqnr_db));  // its input has no twin
-  CHECK(!has_layer(*r, "softmax:0"));
-  CHECK(r->outputs[0].sqnr_db > 15.0);
-  for (std::size_t i = 1; i < r->layers.size(); ++i) CHECK(r->layers[i - 1].sqnr_db <= r->layers[i].sqnr_db);
-  const std::string table = r->to_table();
-  CHECK(contains(table, "op 1 'fc1' (FullyConnected)"));
 }
 
 TEST_CASE("evaluate: JSON, table and SVG renderings") {
@@ -576,4 +582,38 @@ TEST_CASE("evaluate: errors name what is wrong") {
     REQUIRE(!r.ok());
     CHECK(contains(r.status().message(), "quantized model"));
   }
+}
+
+TEST_CASE("evaluate: per-axis clipping ranges and reading tensors as real numbers") {
+  // int8 [2, 3] quantized along axis 1: channel 0 scale 0.01 zp 0 -> [-1.28, 1.27]; channel 1 scale
+  // 0.1 zp 10 -> [-13.8, 11.7]; channel 2 scale 1 zp -128 -> [0, 255].
+  ir::Tensor t;
+  t.dtype = DType::kInt8;
+  t.shape = {2, 3};
+  t.quant = ir::Quantization::along(1, {0.01f, 0.1f, 1.0f}, {0, 10, -128});
+  cv::detail::ClipRange range;
+  REQUIRE(cv::detail::ClipRange::make(t, range));
+  // Row 0: 1.3 (> 1.27, clipped), 11.0 (in), -0.5 (< 0, clipped); row 1: -1.2 (in), -14 (clipped), 255 (in).
+  const std::vector<float> f = {1.3f, 11.0f, -0.5f, -1.2f, -14.0f, 255.0f};
+  CHECK(range.count_outside(f.data()) == 3);
+
+  // The same tensor read back: (q - zp) * scale per channel.
+  const std::vector<int8_t> q = {127, 127, -128, -128, -128, 127};
+  std::vector<float> real;
+  REQUIRE(cv::detail::tensor_to_float(t, q.data(), real));
+  const std::vector<float> expected = {1.27f, 11.7f, 0.0f, -1.28f, -13.8f, 255.0f};
+  for (std::size_t i = 0; i < real.size(); ++i) CHECK(real[i] == doctest::Approx(expected[i]).epsilon(1e-6));
+
+  // int32 ids without parameters are not real numbers; float tensors never clip.
+  ir::Tensor ids;
+  ids.dtype = DType::kInt32;
+  ids.shape = {3};
+  CHECK(!cv::detail::reads_as_real(ids));
+  ir::Tensor x;
+  x.shape = {3};
+  CHECK(!cv::detail::ClipRange::make(x, range));
+  // Feeding ids from float samples rounds (and saturates).
+  std::vector<int32_t> fed(3);
+  REQUIRE(cv::detail::float_to_tensor(std::vector<float>{2.4f, -1.6f, 1e12f}.data(), 3, ids, fed.data(), "ids").ok());
+  CHECK(fed == std::vector<int32_t>{2, -2, 2147483647});
 }

@@ -451,7 +451,7 @@ inline std::string AccuracyReport::to_svg() const {
   std::size_t label_chars = 10;
   for (const LayerMetrics* l : order) label_chars = std::max(label_chars, l->op.size());
   label_chars = std::min<std::size_t>(label_chars, 48);
-  const double row_h = 20, bar_h = 14, label_w = 7.0 * static_cast<double>(label_chars) + 10, bar_w = 480, value_w = 70;
+  const double row_h = 20, bar_h = 14, label_w = 7.5 * static_cast<double>(label_chars) + 16, bar_w = 480, value_w = 70;
   const double x0 = label_w, y0 = 50;
   const double width = x0 + bar_w + value_w, height = y0 + row_h * static_cast<double>(order.size()) + 40;
   const auto px = [&](double db) { return x0 + bar_w * std::min(1.0, std::max(0.0, db / top)); };
