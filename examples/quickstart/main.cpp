@@ -1,144 +1,178 @@
-// quickstart: the foundation floors of ptq end to end on a bundled, deterministic layer.
+// quickstart: ptq's main job on the bundled Fashion-MNIST models -- a trained float model in,
+// quantized in every post-training mode, each measured against the float model.
 //
-// 1. Which ISA levels this CPU runs, and which one ptq selected (no -march needed).
-// 2. A conv-shaped weight tensor [64, 3, 3, 32] quantized per output channel (symmetric int8,
-//    TFLite's weight spec) and per tensor, with the error each leaves.
-// 3. Activations quantized asymmetrically (choose_quant_params, zero-point nudging).
-// 4. The integer data path of one fully connected layer: int8 x int8 -> int32 accumulators ->
-//    requantize (TFLite's fixed-point multiplier) -> int8, compared with the float layer.
-// 5. The same bytes on every ISA level, checked.
+//   quickstart [MODELS_DIR [OUT_DIR]]     (defaults: the repository's models/fashion_mnist, ".")
+//
+// 1. Imports models/fashion_mnist/cnn.onnx (PyTorch export: conv + batch norm, a depthwise-separable
+//    block, pooling, a classifier) into ptq's IR.
+// 2. Converts it in each of TFLite's modes -- float16, weight-only int8, dynamic range, full integer
+//    (calibrated on the 100 bundled training images) -- and writes each model as a .ptq file.
+// 3. Evaluates every model on the 2,000 bundled test images: size, top-1 accuracy and its change
+//    against float, latency (median of single-image runs, one thread) and speedup -- the table of
+//    TFLite's post-training quantization guide, measured here.
+// 4. Compares the calibration methods for the full-integer model, and writes the full-integer
+//    model's per-layer report (quickstart_report.json, worst layers first) and a chart of its
+//    per-layer SQNR (quickstart_sqnr.svg).
+// Exit status 1 (with the reason) when a model fails to import, convert or run, or when a
+// quantized model loses more than the promised accuracy (1 point for full integer and float16,
+// 0.5 for dynamic range and weight-only).
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <cstring>
-#include <random>
+#include <string>
 #include <vector>
 
-#include <ptq/ptq.hpp>
+#include "ptq/convert/converter.hpp"
+#include "ptq/convert/evaluate.hpp"
+#include "ptq/io/npy.hpp"
+#include "ptq/io/onnx_import.hpp"
+#include "ptq/ir/file_io.hpp"
+#include "ptq/ir/format.hpp"
+#include "ptq/runtime/interpreter.hpp"
+
+#ifndef PTQ_MODELS_DIR
+#define PTQ_MODELS_DIR "models/fashion_mnist"
+#endif
 
 namespace {
 
-// Signal-to-quantization-noise ratio in dB: 10 log10(sum x^2 / sum (x - y)^2).
-double sqnr_db(const std::vector<float>& x, const std::vector<float>& y) {
-  double signal = 0.0, noise = 0.0;
-  for (std::size_t i = 0; i < x.size(); ++i) {
-    signal += double{x[i]} * x[i];
-    noise += (double{x[i]} - y[i]) * (double{x[i]} - y[i]);
-  }
-  return noise == 0.0 ? INFINITY : 10.0 * std::log10(signal / noise);
+namespace convert = ptq::convert;
+
+int fail(const std::string& what, const ptq::Status& s) {
+  std::fprintf(stderr, "quickstart: %s: %s\n", what.c_str(), s.to_string().c_str());
+  return 1;
 }
 
-double max_abs_diff(const std::vector<float>& x, const std::vector<float>& y) {
-  double m = 0.0;
-  for (std::size_t i = 0; i < x.size(); ++i) m = std::max(m, std::abs(double{x[i]} - y[i]));
-  return m;
+// Median latency of one run, in microseconds, on the dataset's first image (one thread).
+double latency_us(const ptq::ir::Graph& g, const convert::Dataset& data) {
+  auto net = ptq::runtime::Interpreter::create(g);
+  if (!net.ok()) return NAN;
+  convert::InputSet x;
+  if (!data.read(0, x).ok() || !convert::feed_sample(*net, x, 0).ok()) return NAN;
+  for (int i = 0; i < 20; ++i) net->run();
+  std::vector<double> t(200);
+  for (double& s : t) {
+    const auto t0 = std::chrono::steady_clock::now();
+    net->run();
+    s = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
+  }
+  std::sort(t.begin(), t.end());
+  return t[t.size() / 2];
+}
+
+struct Row {
+  std::string mode;
+  std::size_t bytes = 0;
+  double top1 = 0, latency = 0;
+  double allowed_drop = 0;
+};
+
+ptq::Status write_text(const std::string& path, const std::string& text) {
+  return ptq::ir::write_file_atomically(path, "writing '" + path + "'", [&](auto&& sink) {
+    return sink(reinterpret_cast<const uint8_t*>(text.data()), text.size());
+  });
 }
 
 }  // namespace
 
-int main() {
-  std::printf("ptq %d.%d.%d\n", PTQ_VERSION_MAJOR, PTQ_VERSION_MINOR, PTQ_VERSION_PATCH);
-  std::printf("ISA levels this CPU runs : %s\n", ptq::isa_mask_to_string(ptq::runnable_isa_mask()).c_str());
-  std::printf("selected (PTQ_ISA=... to force one) : %s\n\n", ptq::isa_name(ptq::selected_isa()));
+int main(int argc, char** argv) {
+  const std::string dir = argc > 1 ? argv[1] : PTQ_MODELS_DIR;
+  const std::string out = argc > 2 ? argv[2] : ".";
 
-  // ---- the bundled layer: deterministic weights with per-channel magnitudes spanning 100x -------
-  const ptq::Shape wshape{64, 3, 3, 32};  // [out_channels, kh, kw, in_channels], TFLite's conv layout
-  const auto wn = static_cast<std::size_t>(wshape.num_elements());
-  std::mt19937 rng(2024);
-  std::normal_distribution<float> normal(0.0f, 1.0f);
-  std::vector<float> w(wn);
-  for (std::size_t i = 0; i < wn; ++i) {
-    const std::size_t oc = i / (wn / 64);
-    w[i] = normal(rng) * 0.01f * std::pow(100.0f, static_cast<float>(oc) / 63.0f);
+  auto model = ptq::io::import_onnx(dir + "/cnn.onnx");
+  if (!model.ok()) return fail("importing cnn.onnx", model.status());
+  const std::vector<int64_t> elements = {model->tensor(model->inputs[0]).shape.num_elements()};
+  auto calib = ptq::io::load_samples({dir + "/calib_100.npy"}, elements);
+  if (!calib.ok()) return fail("reading calib_100.npy", calib.status());
+  auto eval = ptq::io::load_samples({dir + "/eval_2000.npy"}, elements);
+  if (!eval.ok()) return fail("reading eval_2000.npy", eval.status());
+  auto labels = ptq::io::load_labels(dir + "/eval_labels_2000.npy");
+  if (!labels.ok()) return fail("reading eval_labels_2000.npy", labels.status());
+  std::printf("ptq quickstart: Fashion-MNIST CNN (%d ops), %zu calibration images, %zu test images\n\n",
+              model->op_count(), calib->size(), eval->size());
+
+  struct Mode {
+    const char* name;
+    const char* file;
+    convert::Mode mode;
+    double allowed_drop;  // top-1 points
+  };
+  const Mode modes[] = {
+      {"float16", "cnn_float16.ptq", convert::Mode::kFloat16, 1.0},
+      {"weights int8", "cnn_weights.ptq", convert::Mode::kWeightOnly, 0.5},
+      {"dynamic range", "cnn_dynamic.ptq", convert::Mode::kDynamicRange, 0.5},
+      {"full integer", "cnn_int8.ptq", convert::Mode::kFullInteger, 1.0},
+  };
+
+  std::vector<Row> rows;
+  std::vector<ptq::ir::Graph> graphs;
+  auto add_row = [&](const std::string& name, const ptq::ir::Graph& g, double allowed_drop) -> ptq::Status {
+    auto bytes = ptq::ir::serialize(g);
+    if (!bytes.ok()) return bytes.status();
+    convert::EvaluateOptions o;
+    o.per_layer = false;
+    auto r = convert::evaluate(*model, g, *eval, &*labels, o);
+    if (!r.ok()) return r.status();
+    rows.push_back({name, bytes->size(), 100.0 * r->outputs[0].top1_accuracy, latency_us(g, *eval), allowed_drop});
+    return ptq::Status();
+  };
+  if (auto s = add_row("float32", *model, 0.0); !s.ok()) return fail("evaluating the float model", s);
+  if (auto s = ptq::ir::save_model(*model, out + "/cnn_float32.ptq"); !s.ok()) return fail("saving", s);
+
+  ptq::ir::Graph int8_model;
+  for (const Mode& m : modes) {
+    convert::ConvertOptions o;
+    o.mode = m.mode;
+    o.representative_dataset = m.mode == convert::Mode::kFullInteger ? &*calib : nullptr;
+    auto c = convert::convert(*model, o);
+    if (!c.ok()) return fail(std::string("converting (") + m.name + ")", c.status());
+    if (auto s = ptq::ir::save_model(c->graph, out + "/" + m.file); !s.ok()) return fail("saving", s);
+    if (auto s = add_row(m.name, c->graph, m.allowed_drop); !s.ok()) return fail(std::string("evaluating ") + m.name, s);
+    if (m.mode == convert::Mode::kFullInteger) int8_model = c->graph;
   }
 
-  // Per-channel (axis 0) versus per-tensor symmetric int8 weights.
-  const auto per_channel = ptq::choose_per_axis_quant_params<int8_t>(w.data(), wshape, 0, /*symmetric=*/true);
-  std::vector<int8_t> wq(wn);
-  std::vector<float> wdq(wn);
-  ptq::quantize_per_axis<int8_t>(w.data(), wq.data(), wshape, per_channel);
-  ptq::dequantize_per_axis<int8_t>(wq.data(), wdq.data(), wshape, per_channel);
-  const double sqnr_pc = sqnr_db(w, wdq);
-
-  const auto mm = std::minmax_element(w.begin(), w.end());
-  const ptq::QuantParams per_tensor = ptq::symmetric_quant_params<int8_t>(*mm.first, *mm.second);
-  std::vector<int8_t> wq_t(wn);
-  std::vector<float> wdq_t(wn);
-  ptq::quantize<int8_t>(w.data(), wq_t.data(), wn, per_tensor);
-  ptq::dequantize<int8_t>(wq_t.data(), wdq_t.data(), wn, per_tensor);
-  const double sqnr_pt = sqnr_db(w, wdq_t);
-
-  std::printf("weights %s, symmetric int8:\n", wshape.to_string().c_str());
-  std::printf("  %-12s scales %-22s SQNR %6.2f dB\n", "per channel", "64 (one per out ch.)", sqnr_pc);
-  std::printf("  %-12s scale  %-22.6g SQNR %6.2f dB\n", "per tensor", double{per_tensor.scale}, sqnr_pt);
-
-  // ---- activations: asymmetric, ReLU-like (mostly positive) --------------------------------
-  const std::size_t batch = 8, depth = 288, units = 64;  // an FC over a 3x3x32 patch
-  std::vector<float> a(batch * depth);
-  for (auto& v : a) v = std::max(0.0f, normal(rng) + 0.5f);
-  const auto amm = std::minmax_element(a.begin(), a.end());
-  const ptq::QuantParams ap = ptq::choose_quant_params<int8_t>(*amm.first, *amm.second);
-  std::vector<int8_t> aq(a.size());
-  ptq::quantize<int8_t>(a.data(), aq.data(), a.size(), ap);
-  std::printf("\nactivations [%zu, %zu] in [%.3f, %.3f]: scale %.6g, zero point %d (nudged: 0.0 -> exactly %d)\n",
-              batch, depth, double{*amm.first}, double{*amm.second}, double{ap.scale}, ap.zero_point,
-              ap.zero_point);
-
-  // ---- one fully connected layer, integer path versus float -------------------------------
-  // Weights: the first `units` rows of the per-channel tensor above, viewed as [units, depth].
-  std::vector<float> yf(batch * units);
-  std::vector<int32_t> acc(batch * units);
-  for (std::size_t b = 0; b < batch; ++b) {
-    for (std::size_t u = 0; u < units; ++u) {
-      double sf = 0.0;
-      int32_t si = 0;
-      for (std::size_t k = 0; k < depth; ++k) {
-        sf += double{a[b * depth + k]} * w[u * depth + k];
-        si += (int32_t{aq[b * depth + k]} - ap.zero_point) * int32_t{wq[u * depth + k]};
-      }
-      yf[b * units + u] = static_cast<float>(sf);
-      acc[b * units + u] = si;
+  const Row& f = rows[0];
+  std::printf("%-15s %10s %8s %8s %10s %8s\n", "mode", "size", "top-1", "change", "latency", "speedup");
+  bool ok = true;
+  for (const Row& r : rows) {
+    const double change = r.top1 - f.top1;
+    std::printf("%-15s %7.1f KB %7.2f%% %+7.2f %7.1f us %7.2fx\n", r.mode.c_str(), r.bytes / 1024.0, r.top1, change, r.latency,
+                f.latency / r.latency);
+    if (&r != &f && change < -r.allowed_drop) {
+      std::printf("  ^ loses more than %.1f points of top-1\n", r.allowed_drop);
+      ok = false;
     }
   }
-  const auto ymm = std::minmax_element(yf.begin(), yf.end());
-  const ptq::QuantParams yp = ptq::choose_quant_params<int8_t>(*ymm.first, *ymm.second);
-  // Accumulator scale of channel u is input_scale * weight_scale[u] (the spec's bias scale).
-  ptq::PerAxisQuantParams acc_params;
-  acc_params.axis = 1;
-  for (std::size_t u = 0; u < units; ++u) {
-    acc_params.scales.push_back(ap.scale * per_channel.scales[u]);
-    acc_params.zero_points.push_back(0);
-  }
-  const auto rq = ptq::make_requantize_params(acc_params, yp);
-  std::vector<int8_t> yq(yf.size());
-  ptq::requantize_per_axis<int32_t, int8_t>(acc.data(), yq.data(), ptq::Shape{int64_t(batch), int64_t(units)}, rq);
-  std::vector<float> ydq(yf.size());
-  ptq::dequantize<int8_t>(yq.data(), ydq.data(), ydq.size(), yp);
-  std::printf("\nfully connected [%zu x %zu] x [%zu x %zu], int8 -> int32 -> requantize -> int8:\n", batch,
-              depth, depth, units);
-  std::printf("  output scale %.6g, zero point %d, SQNR vs float %.2f dB, max |error| %.4f (= %.2f output steps)\n",
-              double{yp.scale}, yp.zero_point, sqnr_db(yf, ydq), max_abs_diff(yf, ydq),
-              max_abs_diff(yf, ydq) / double{yp.scale});
 
-  // ---- the same bytes on every ISA level -------------------------------------------------
-  int mismatches = 0;
-  std::printf("\nbit-exactness across ISA levels (vs the scalar reference):\n");
-  std::vector<int8_t> ref_q(wn), ref_y(yq.size());
-  ptq::quantize_per_axis<int8_t>(w.data(), ref_q.data(), wshape, per_channel, ptq::Isa::kScalar);
-  ptq::requantize_per_axis<int32_t, int8_t>(acc.data(), ref_y.data(), ptq::Shape{int64_t(batch), int64_t(units)}, rq,
-                                            ptq::Isa::kScalar);
-  for (ptq::Isa isa : ptq::runnable_isas()) {
-    std::vector<int8_t> q(wn), y(yq.size());
-    ptq::quantize_per_axis<int8_t>(w.data(), q.data(), wshape, per_channel, isa);
-    ptq::requantize_per_axis<int32_t, int8_t>(acc.data(), y.data(), ptq::Shape{int64_t(batch), int64_t(units)}, rq, isa);
-    const bool same = q == ref_q && y == ref_y;
-    mismatches += same ? 0 : 1;
-    std::printf("  %-10s (quantize kernel: %-7s) %s\n", ptq::isa_name(isa),
-                ptq::isa_name(ptq::quantize_variant(isa)), same ? "identical" : "DIFFERENT");
+  // Calibration methods for the full-integer model.
+  std::printf("\nfull integer by calibration method (100 images):\n%-15s %8s %8s\n", "method", "top-1", "change");
+  const convert::CalibrationMethod methods[] = {convert::CalibrationMethod::kMinMax, convert::CalibrationMethod::kMovingAverageMinMax,
+                                                 convert::CalibrationMethod::kPercentile, convert::CalibrationMethod::kMse,
+                                                 convert::CalibrationMethod::kEntropy};
+  for (convert::CalibrationMethod method : methods) {
+    convert::ConvertOptions o;
+    o.mode = convert::Mode::kFullInteger;
+    o.representative_dataset = &*calib;
+    o.calibration.method = method;
+    auto c = convert::convert(*model, o);
+    if (!c.ok()) return fail(std::string("converting with ") + convert::calibration_method_name(method), c.status());
+    convert::EvaluateOptions eo;
+    eo.per_layer = false;
+    auto r = convert::evaluate(*model, c->graph, *eval, &*labels, eo);
+    if (!r.ok()) return fail("evaluating", r.status());
+    const double top1 = 100.0 * r->outputs[0].top1_accuracy;
+    std::printf("%-15s %7.2f%% %+7.2f\n", convert::calibration_method_name(method), top1, top1 - f.top1);
   }
 
-  // The demo fails loudly if the numbers are not what the spec promises.
-  const bool ok = mismatches == 0 && sqnr_pc > sqnr_pt + 6.0 && sqnr_pc > 38.0 && sqnr_db(yf, ydq) > 25.0;
-  std::printf("\n%s\n", ok ? "quickstart: OK" : "quickstart: FAILED");
+  // The full-integer model's per-layer report.
+  auto report = convert::evaluate(*model, int8_model, *eval, &*labels);
+  if (!report.ok()) return fail("the per-layer report", report.status());
+  std::printf("\nfull integer, per layer (worst first):\n%s", report->to_table(8).c_str());
+  if (auto s = write_text(out + "/quickstart_report.json", report->to_json()); !s.ok()) return fail("writing", s);
+  if (auto s = write_text(out + "/quickstart_sqnr.svg", report->to_svg()); !s.ok()) return fail("writing", s);
+  std::printf("\nwrote %s/cnn_{float32,float16,weights,dynamic,int8}.ptq, quickstart_report.json, quickstart_sqnr.svg\n",
+              out.c_str());
+  std::printf("%s\n", ok ? "quickstart: OK" : "quickstart: FAILED");
   return ok ? 0 : 1;
 }
