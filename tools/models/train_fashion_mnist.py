@@ -31,9 +31,9 @@ import torch.nn.functional as F
 
 SEED = 20261123
 DATASET = "/usr/share/datasets/fashion-mnist"  # Debian's dataset-fashion-mnist
-EPOCHS = {"cnn": 3, "mlp": 5, "lstm": 5}
+EPOCHS = {"cnn": 8, "mlp": 5, "lstm": 5}
 BATCH = 128
-LR = {"cnn": 2e-3, "mlp": 1e-3, "lstm": 3e-3}
+LR = {"cnn": 5e-3, "mlp": 1e-3, "lstm": 3e-3}
 
 
 def read_idx(name):
