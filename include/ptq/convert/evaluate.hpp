@@ -43,10 +43,11 @@
 // with the input's parameters for int8/uint8/int16 inputs (kernels/quantize.hpp, TFLite's
 // Quantize), and rounded (saturating) for int32/int64 inputs such as ids.
 //
-// References: TFLite's quantization debugger (tensorflow/lite/tools/optimize/debugging) reports
-// per-layer RMSE and scale-normalised errors with float inputs per layer; ONNX Runtime's
-// qdq_loss_debug pairs float and QDQ activations by tensor name and reports SQNR in dB. This file
-// follows the second's pairing and metric and offers the first's per-layer isolation.
+// References: TFLite's QuantizationDebugger (tensorflow/lite/tools/optimize/debugging) compares
+// each quantized op with a float op run on that op's dequantized inputs (per-layer error
+// statistics, model metrics on the outputs); ONNX Runtime's qdq_loss_debug pairs float and QDQ
+// activations by tensor name and reports SQNR in dB. This file takes the second's pairing and
+// metric, and isolates layers from the other side: the quantized op fed the float model's values.
 #pragma once
 
 #include <algorithm>
