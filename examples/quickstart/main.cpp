@@ -20,7 +20,9 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include "ptq/convert/converter.hpp"
@@ -79,6 +81,9 @@ ptq::Status write_text(const std::string& path, const std::string& text) {
 int main(int argc, char** argv) {
   const std::string dir = argc > 1 ? argv[1] : PTQ_MODELS_DIR;
   const std::string out = argc > 2 ? argv[2] : ".";
+  std::error_code ec;
+  std::filesystem::create_directories(out, ec);
+  if (ec) return fail("creating " + out, ptq::io_error(ec.message()));
 
   auto model = ptq::io::import_onnx(dir + "/cnn.onnx");
   if (!model.ok()) return fail("importing cnn.onnx", model.status());
