@@ -26,7 +26,7 @@ struct Run {
 };
 
 // Runs `ptq ARGS` (ARGS already quoted as the shell needs) and captures what it prints.
-Run ptq(const std::string& args) {
+Run run_ptq(const std::string& args) {
   Run r;
   const std::string command = "'" + kCli + "' " + args + " 2>&1";
   std::FILE* p = ::popen(command.c_str(), "r");
@@ -77,30 +77,30 @@ std::string quoted(const std::string& s) { return "'" + s + "'"; }
 TEST_SUITE("cli") {
 
 TEST_CASE("cli: help, version and usage errors exit 0 and 2") {
-  Run h = ptq("--help");
+  Run h = run_ptq("--help");
   CHECK(h.code == 0);
   CHECK(contains(h.out, "convert MODEL -o OUT"));
   for (const char* c : {"convert", "eval", "inspect", "bench"}) {
-    Run r = ptq(std::string(c) + " --help");
+    Run r = run_ptq(std::string(c) + " --help");
     CHECK_MESSAGE(r.code == 0, c);
     CHECK_MESSAGE(contains(r.out, std::string("usage: ptq ") + c), c);
   }
-  CHECK(contains(ptq("--version").out, "ptq 0."));
-  Run none = ptq("");
+  CHECK(contains(run_ptq("--version").out, "ptq 0."));
+  Run none = run_ptq("");
   CHECK(none.code == 2);
-  Run unknown = ptq("frobnicate");
+  Run unknown = run_ptq("frobnicate");
   CHECK(unknown.code == 2);
   CHECK(contains(unknown.out, "unknown command 'frobnicate'"));
-  Run bad_mode = ptq("convert m.onnx -o x.ptq --mode int4");
+  Run bad_mode = run_ptq("convert m.onnx -o x.ptq --mode int4");
   CHECK(bad_mode.code == 2);
   CHECK(contains(bad_mode.out, "--mode takes weights, dynamic, int8, float16 or uint8, not 'int4'"));
-  Run no_out = ptq("convert m.onnx");
+  Run no_out = run_ptq("convert m.onnx");
   CHECK(no_out.code == 2);
   CHECK(contains(no_out.out, "-o OUT is required"));
-  Run bad_opt = ptq("inspect m.ptq --colour");
+  Run bad_opt = run_ptq("inspect m.ptq --colour");
   CHECK(bad_opt.code == 2);
   CHECK(contains(bad_opt.out, "unknown option '--colour'"));
-  Run calib_dyn = ptq("convert m.onnx -o x.ptq --mode dynamic --calib c.npy");
+  Run calib_dyn = run_ptq("convert m.onnx -o x.ptq --mode dynamic --calib c.npy");
   CHECK(calib_dyn.code == 2);
   CHECK(contains(calib_dyn.out, "need --mode int8 or uint8"));
 }
@@ -108,7 +108,7 @@ TEST_CASE("cli: help, version and usage errors exit 0 and 2") {
 TEST_CASE("cli: convert, inspect, eval and bench on the bundled CNN") {
   TempDir dir;
   const std::string model = quoted(kModels + "/cnn.onnx");
-  Run c = ptq("convert " + model + " -o " + quoted(dir / "cnn_int8.ptq") + " --mode int8 --calib " +
+  Run c = run_ptq("convert " + model + " -o " + quoted(dir / "cnn_int8.ptq") + " --mode int8 --calib " +
               quoted(kModels + "/calib_100.npy") + " --calib-count 50");
   REQUIRE_MESSAGE(c.code == 0, c.out);
   CHECK(contains(c.out, "calibration: 50 samples, minmax"));
@@ -117,18 +117,18 @@ TEST_CASE("cli: convert, inspect, eval and bench on the bundled CNN") {
   REQUIRE_MESSAGE(g.ok(), g.status().to_string());
   CHECK(g->tensor(g->inputs[0]).dtype == ptq::DType::kFloat32);
 
-  Run d = ptq("convert " + model + " -o " + quoted(dir / "cnn_dynamic.ptq"));
+  Run d = run_ptq("convert " + model + " -o " + quoted(dir / "cnn_dynamic.ptq"));
   REQUIRE_MESSAGE(d.code == 0, d.out);
   CHECK(contains(d.out, "hybrid"));
 
-  Run i = ptq("inspect " + quoted(dir / "cnn_int8.ptq"));
+  Run i = run_ptq("inspect " + quoted(dir / "cnn_int8.ptq"));
   REQUIRE_MESSAGE(i.code == 0, i.out);
   CHECK(contains(i.out, "tensors:"));
   CHECK(contains(i.out, "(Conv2D)"));
   CHECK(contains(i.out, "int8"));
   CHECK(contains(i.out, "scale "));
 
-  Run e = ptq("eval " + model + " " + quoted(dir / "cnn_int8.ptq") + " --data " + quoted(kModels + "/eval_2000.npy") +
+  Run e = run_ptq("eval " + model + " " + quoted(dir / "cnn_int8.ptq") + " --data " + quoted(kModels + "/eval_2000.npy") +
               " --labels " + quoted(kModels + "/eval_labels_2000.npy") + " --count 100 --json " + quoted(dir / "r.json") +
               " --svg " + quoted(dir / "r.svg"));
   REQUIRE_MESSAGE(e.code == 0, e.out);
@@ -138,7 +138,7 @@ TEST_CASE("cli: convert, inspect, eval and bench on the bundled CNN") {
   CHECK(contains(j, "\"samples\": 100"));
   CHECK(exists(dir / "r.svg"));
 
-  Run b = ptq("bench " + quoted(dir / "cnn_int8.ptq") + " --runs 5 --warmup 1");
+  Run b = run_ptq("bench " + quoted(dir / "cnn_int8.ptq") + " --runs 5 --warmup 1");
   REQUIRE_MESSAGE(b.code == 0, b.out);
   CHECK(contains(b.out, "median"));
   CHECK(contains(b.out, "slowest ops"));
@@ -149,7 +149,7 @@ TEST_CASE("cli: errors say what to fix and leave no output file") {
   const std::string out = quoted(dir / "out.ptq");
   const std::string model = quoted(kModels + "/cnn.onnx");
 
-  Run missing = ptq("convert " + quoted(dir / "nope.onnx") + " -o " + out);
+  Run missing = run_ptq("convert " + quoted(dir / "nope.onnx") + " -o " + out);
   CHECK(missing.code == 1);
   CHECK(contains(missing.out, "nope.onnx"));
 
@@ -158,7 +158,7 @@ TEST_CASE("cli: errors say what to fix and leave no output file") {
     std::ofstream f(dir / "bad.ptq", std::ios::binary);
     f << "this is not a model";
   }
-  Run corrupt = ptq("inspect " + quoted(dir / "bad.ptq"));
+  Run corrupt = run_ptq("inspect " + quoted(dir / "bad.ptq"));
   CHECK(corrupt.code == 1);
   CHECK(contains(corrupt.out, "bad.ptq"));
   CHECK(contains(corrupt.out, "at byte"));
@@ -166,13 +166,13 @@ TEST_CASE("cli: errors say what to fix and leave no output file") {
   // Calibration data whose samples do not fit the model's input (10 values, the model takes 784).
   const std::vector<float> wrong(3 * 10, 0.5f);
   REQUIRE(ptq::io::write_npy(dir / "wrong.npy", ptq::DType::kFloat32, ptq::Shape{3, 10}, wrong.data()).ok());
-  Run shape = ptq("convert " + model + " -o " + out + " --mode int8 --calib " + quoted(dir / "wrong.npy"));
+  Run shape = run_ptq("convert " + model + " -o " + out + " --mode int8 --calib " + quoted(dir / "wrong.npy"));
   CHECK(shape.code == 1);
   CHECK(contains(shape.out, "wrong.npy"));
   CHECK(contains(shape.out, "784"));
 
   // Integer-only on a model with an op that has no int8 kernel (the LSTM).
-  Run lstm = ptq("convert " + quoted(kModels + "/lstm.onnx") + " -o " + out + " --mode int8 --integer-only --calib " +
+  Run lstm = run_ptq("convert " + quoted(kModels + "/lstm.onnx") + " -o " + out + " --mode int8 --integer-only --calib " +
                  quoted(kModels + "/calib_100.npy") + " --calib-count 10");
   CHECK(lstm.code == 1);
   CHECK(contains(lstm.out, "integer-only conversion"));
