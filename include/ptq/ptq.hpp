@@ -59,12 +59,20 @@
 #include "ptq/ir/shape_inference.hpp"
 #include "ptq/ir/validate.hpp"
 #include "ptq/ir/format.hpp"
+#include "ptq/ir/print.hpp"
 
 // runtime: the interpreter (prepare once, run many) and its op registry
 #include "ptq/runtime/op_kernel.hpp"
 #include "ptq/runtime/op_registry.hpp"
 #include "ptq/runtime/memory_plan.hpp"
 #include "ptq/runtime/interpreter.hpp"
+
+// convert: calibration, the converter's modes, the accuracy report
+#include "ptq/convert/dataset.hpp"
+#include "ptq/convert/observers.hpp"
+#include "ptq/convert/calibrate.hpp"
+#include "ptq/convert/converter.hpp"
+#include "ptq/convert/evaluate.hpp"
 
 // io: outside data formats (header-only parts; io/onnx* needs protobuf and is not included here)
 #include "ptq/io/npy.hpp"
