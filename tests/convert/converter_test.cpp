@@ -227,6 +227,39 @@ TEST_CASE("converter: dynamic range runs an LSTM hybrid") {
   CHECK(max_abs_diff(run(g, x), run(c.graph, x)) < 0.05f);
 }
 
+TEST_CASE("converter: dynamic range makes an embedding table int8 per row") {
+  std::mt19937 rng(13);
+  GraphBuilder b("embed");
+  const TensorId ids = b.input("ids", {1, 3}, DType::kInt32);
+  TensorId x = b.embedding_lookup(ids, b.constant("table", normal(rng, 64 * 32, 0.5f), {64, 32}));
+  b.name_op(x, "embed");
+  x = b.fully_connected(x, b.constant("fc/w", normal(rng, 8 * 32, 0.2f), {8, 32}));
+  b.output(x);
+  auto g = b.build();
+  REQUIRE_MESSAGE(g.ok(), g.status().to_string());
+  ConvertOptions o;
+  o.mode = Mode::kDynamicRange;
+  const Conversion c = convert_ok(*g, o);
+  CHECK(c.summary.ops[0].form == "hybrid");
+  const auto& t = tensor_named(c.graph, "table");
+  CHECK(t.dtype == DType::kInt8);
+  CHECK(t.quant.is_per_axis());
+  CHECK(t.quant.scales.size() == 64);
+  // Ids 5, 0, 63: each row comes back within half a step of its own scale.
+  auto net = ptq::runtime::Interpreter::create(c.graph);
+  REQUIRE(net.ok());
+  const int32_t id_values[] = {5, 0, 63};
+  std::copy(id_values, id_values + 3, net->input_data<int32_t>(0));
+  net->run();
+  auto fnet = ptq::runtime::Interpreter::create(*g);
+  REQUIRE(fnet.ok());
+  std::copy(id_values, id_values + 3, fnet->input_data<int32_t>(0));
+  fnet->run();
+  const float* yq = net->output_data<float>(0);
+  const float* yf = fnet->output_data<float>(0);
+  for (int i = 0; i < 3 * 8; ++i) CHECK(std::fabs(yq[i] - yf[i]) < 0.05f);
+}
+
 TEST_CASE("converter: float16 halves every float constant") {
   std::mt19937 rng(4);
   const Graph g = cnn(rng);
@@ -339,6 +372,7 @@ TEST_CASE("converter: an op without an int8 kernel stays float between Dequantiz
   ConvertOptions o;
   o.mode = Mode::kFullInteger;
   o.representative_dataset = &data;
+  o.hybrid_fallback = false;
   const Conversion c = convert_ok(g, o);
   CHECK(c.summary.ops[0].form == "float");
   CHECK(c.summary.ops[0].reason.find("no int8 kernel for Lstm") != std::string::npos);
@@ -353,6 +387,16 @@ TEST_CASE("converter: an op without an int8 kernel stays float between Dequantiz
   float range = 0.0f;
   for (float v : yf) range = std::max(range, std::fabs(v));
   CHECK(max_abs_diff(yf, run(c.graph, x)) < 0.05f * std::max(range, 1.0f));
+
+  // By default the fallback LSTM keeps running in float activations but with int8 weights (hybrid).
+  o.hybrid_fallback = true;
+  o.min_weight_elements = 256;
+  const Conversion h = convert_ok(g, o);
+  CHECK(h.summary.ops[0].form == "hybrid");
+  CHECK(h.summary.ops[0].reason.find("no int8 kernel for Lstm") != std::string::npos);
+  CHECK(tensor_named(h.graph, "lstm/w").dtype == DType::kInt8);
+  CHECK(tensor_named(h.graph, "lstm:0").dtype == DType::kFloat32);
+  CHECK(max_abs_diff(yf, run(h.graph, x)) < 0.05f * std::max(range, 1.0f));
 
   o.integer_only = true;
   auto r = ptq::convert::convert(g, o);

@@ -115,6 +115,9 @@ struct ConvertOptions {
   IoType input_type = IoType::kFloat32;
   IoType output_type = IoType::kFloat32;
   bool integer_only = false;
+  // Full integer: an op that stays float but has a hybrid kernel (today: the recurrent ops) gets int8
+  // weights and runs hybrid, as in dynamic range (false: it keeps float weights, TFLite's fallback).
+  bool hybrid_fallback = true;
   std::vector<InputStats> input_stats;  // one per graph input, or empty (uint8 inputs then calibrate)
   // Ops kept float: op names, output tensor names or op kind names.
   std::vector<std::string> keep_float;
@@ -1044,6 +1047,15 @@ inline Result<Conversion> convert_full_integer(const ir::Graph& model, const Con
     out.summary.ops.push_back({static_cast<int>(i), model.describe_op(static_cast<int>(i)), int8[i] ? "int8" : "float", reason[i]});
   }
   out.summary.notes = rewriter.notes;
+  if (o.hybrid_fallback) {
+    // The float ops left in the built graph are the fallback ones (int8 ops hold int8 weights).
+    PTQ_ASSIGN_OR_RETURN(Conversion hybrid, convert_dynamic_range(built, o));
+    for (std::size_t k = 0; k < built.ops.size(); ++k) {
+      const int src = rewriter.origin[k];
+      if (src >= 0 && hybrid.summary.ops[k].form == "hybrid") out.summary.ops[static_cast<std::size_t>(src)].form = "hybrid";
+    }
+    built = std::move(hybrid.graph);
+  }
   out.graph = std::move(built);
   out.summary.constant_bytes_after = constant_bytes(out.graph);
   return out;
