@@ -65,3 +65,6 @@
 #include "ptq/runtime/op_registry.hpp"
 #include "ptq/runtime/memory_plan.hpp"
 #include "ptq/runtime/interpreter.hpp"
+
+// io: outside data formats (header-only parts; io/onnx* needs protobuf and is not included here)
+#include "ptq/io/npy.hpp"

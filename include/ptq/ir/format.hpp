@@ -31,12 +31,11 @@
 //   was. A loaded graph maps the file, and rename never modifies a mapped inode, so a model being
 //   served is never changed under the reader by a later save_model.
 //
-// Standard library only, plus POSIX open/mmap/fsync/rename where available (a plain-read and
-// std::filesystem fallback elsewhere). This is the ir floor: it includes core and ir only.
+// Standard library only, plus POSIX open/mmap where available (a plain-read fallback elsewhere);
+// the atomic write is ir/file_io.hpp's, shared with io/npy.hpp. This is the ir floor: it includes core and ir only.
 #pragma once
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <cmath>
 #include <cstddef>
@@ -54,6 +53,7 @@
 #include "ptq/core/dtype.hpp"
 #include "ptq/core/nn.hpp"
 #include "ptq/core/status.hpp"
+#include "ptq/ir/file_io.hpp"
 #include "ptq/ir/graph.hpp"
 
 #if defined(__unix__) || defined(__APPLE__)
@@ -1410,10 +1410,6 @@ class Reader {
   std::vector<BlobRef> blob_refs_;
 };
 
-#if PTQ_FORMAT_POSIX
-inline std::string errno_text(int e) { return std::strerror(e); }
-#endif
-
 }  // namespace format_detail
 
 // ---- API -----------------------------------------------------------------------------------------
@@ -1453,82 +1449,8 @@ inline Result<Graph> parse_model(const uint8_t* data, std::size_t size, std::sha
 inline Status save_model(const Graph& graph, const std::string& path) {
   Result<format_detail::Layout> layout = format_detail::make_layout(graph);
   if (!layout.ok()) return Status(layout.status()).with_context("save_model '" + path + "'");
-  static std::atomic<unsigned> counter{0};
-  const std::string context = "save_model '" + path + "'";
-#if PTQ_FORMAT_POSIX
-  const std::size_t slash = path.find_last_of('/');
-  const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
-  std::string tmp;
-  int fd = -1;
-  for (int attempt = 0; attempt < 100 && fd < 0; ++attempt) {
-    tmp = path + "." + std::to_string(static_cast<long>(::getpid())) + "." + std::to_string(counter++) + ".tmp";
-    fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    if (fd < 0 && errno != EEXIST) break;
-  }
-  if (fd < 0) {
-    return io_error(context + ": cannot create the temporary file '" + tmp + "': " + format_detail::errno_text(errno));
-  }
-  const auto abandon = [&](const std::string& what, int e) {
-    if (fd >= 0) ::close(fd);
-    ::unlink(tmp.c_str());
-    return io_error(context + ": " + what + " '" + tmp + "': " + format_detail::errno_text(e));
-  };
-  struct stat existing;
-  if (::stat(path.c_str(), &existing) == 0 && S_ISREG(existing.st_mode)) {
-    if (::fchmod(fd, existing.st_mode & 07777) != 0) return abandon("cannot set the permissions of", errno);
-  }
-  int write_errno = 0;
-  const bool written = format_detail::emit_file(*layout, [&](const uint8_t* d, std::size_t n) {
-    while (n > 0) {
-      const ssize_t w = ::write(fd, d, n);
-      if (w < 0 && errno == EINTR) continue;
-      if (w <= 0) {
-        write_errno = w < 0 ? errno : EIO;
-        return false;
-      }
-      d += w;
-      n -= static_cast<std::size_t>(w);
-    }
-    return true;
-  });
-  if (!written) return abandon("cannot write", write_errno);
-  if (::fsync(fd) != 0) return abandon("cannot flush", errno);
-  const int closed = ::close(fd);
-  fd = -1;
-  if (closed != 0) return abandon("cannot close", errno);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int e = errno;
-    ::unlink(tmp.c_str());
-    return io_error(context + ": cannot rename '" + tmp + "' over it: " + format_detail::errno_text(e));
-  }
-  const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_CLOEXEC);  // make the rename durable
-  if (dir_fd >= 0) {
-    (void)::fsync(dir_fd);
-    ::close(dir_fd);
-  }
-  return {};
-#else
-  namespace fs = std::filesystem;
-  const std::string tmp = path + "." + std::to_string(counter++) + ".tmp";
-  std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (!f) return io_error(context + ": cannot create the temporary file '" + tmp + "'");
-  const bool written = format_detail::emit_file(
-      *layout, [&](const uint8_t* d, std::size_t n) { return std::fwrite(d, 1, n, f) == n; });
-  const bool flushed = written && std::fflush(f) == 0;
-  const bool closed = std::fclose(f) == 0;
-  std::error_code ec;
-  if (!(written && flushed && closed)) {
-    fs::remove(tmp, ec);
-    return io_error(context + ": cannot write the temporary file '" + tmp + "'");
-  }
-  fs::rename(tmp, path, ec);  // replaces an existing file (MoveFileEx with REPLACE_EXISTING on Windows)
-  if (ec) {
-    std::error_code ignored;
-    fs::remove(tmp, ignored);
-    return io_error(context + ": cannot rename '" + tmp + "' over it: " + ec.message());
-  }
-  return {};
-#endif
+  return write_file_atomically(path, "save_model '" + path + "'",
+                               [&](auto&& sink) { return format_detail::emit_file(*layout, sink); });
 }
 
 // Reads the model at `path`, mapped read-only: constant tensors borrow their bytes from the
@@ -1545,13 +1467,13 @@ inline Result<Graph> load_model(const std::string& path, const ReadOptions& opti
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     const int e = errno;
-    return Status(e == ENOENT ? StatusCode::kNotFound : StatusCode::kIo, context + ": " + format_detail::errno_text(e));
+    return Status(e == ENOENT ? StatusCode::kNotFound : StatusCode::kIo, context + ": " + file_io_detail::errno_text(e));
   }
   struct stat st;
   if (::fstat(fd, &st) != 0) {
     const int e = errno;
     ::close(fd);
-    return io_error(context + ": " + format_detail::errno_text(e));
+    return io_error(context + ": " + file_io_detail::errno_text(e));
   }
   if (S_ISREG(st.st_mode) && st.st_size > 0) {
     const auto size = static_cast<std::size_t>(st.st_size);
@@ -1575,7 +1497,7 @@ inline Result<Graph> load_model(const std::string& path, const ReadOptions& opti
     if (n < 0) {
       const int e = errno;
       ::close(fd);
-      return io_error(context + ": " + format_detail::errno_text(e));
+      return io_error(context + ": " + file_io_detail::errno_text(e));
     }
     if (n == 0) break;
     bytes.insert(bytes.end(), chunk, chunk + n);
