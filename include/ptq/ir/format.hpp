@@ -43,6 +43,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <limits>
 #include <map>
 #include <memory>
@@ -1445,16 +1446,17 @@ inline Result<Graph> parse_model(const uint8_t* data, std::size_t size, std::sha
   return reader.read(owner, options);
 }
 
-// Writes the model to `path` atomically: a temporary file in the same directory is written,
-// flushed to disk (fsync) and renamed over `path` (then the directory is fsync'ed, best effort).
-// On any failure the temporary is removed and an existing file at `path` is left untouched. An
-// existing file's permission bits are kept; a new file gets 0666 minus the umask. A symbolic link
-// at `path` is replaced by the new file, not followed (as rename does).
-inline Status save_model(const Graph& graph, const std::string& path) {
-  Result<format_detail::Layout> layout = format_detail::make_layout(graph);
-  if (!layout.ok()) return Status(layout.status()).with_context("save_model '" + path + "'");
+// Writes a file atomically: a temporary file in the same directory as `path` is created, filled
+// by `emit` (which calls `sink(data, size)` for each piece and returns false when a sink call
+// failed), flushed to disk (fsync) and renamed over `path` (then the directory is fsync'ed, best
+// effort). On any failure the temporary is removed and an existing file at `path` is left untouched.
+// An existing file's permission bits are kept; a new file gets 0666 minus the umask. A symbolic link
+// at `path` is replaced by the new file, not followed (as rename does). `context` starts every
+// error message. save_model and the .tflite writer (io/tflite_writer.hpp) use it.
+using ByteSink = std::function<bool(const uint8_t*, std::size_t)>;
+inline Status write_file_atomically(const std::string& path, const std::string& context,
+                                    const std::function<bool(const ByteSink&)>& emit) {
   static std::atomic<unsigned> counter{0};
-  const std::string context = "save_model '" + path + "'";
 #if PTQ_FORMAT_POSIX
   const std::size_t slash = path.find_last_of('/');
   const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
@@ -1478,7 +1480,7 @@ inline Status save_model(const Graph& graph, const std::string& path) {
     if (::fchmod(fd, existing.st_mode & 07777) != 0) return abandon("cannot set the permissions of", errno);
   }
   int write_errno = 0;
-  const bool written = format_detail::emit_file(*layout, [&](const uint8_t* d, std::size_t n) {
+  const bool written = emit([&](const uint8_t* d, std::size_t n) {
     while (n > 0) {
       const ssize_t w = ::write(fd, d, n);
       if (w < 0 && errno == EINTR) continue;
@@ -1512,8 +1514,7 @@ inline Status save_model(const Graph& graph, const std::string& path) {
   const std::string tmp = path + "." + std::to_string(counter++) + ".tmp";
   std::FILE* f = std::fopen(tmp.c_str(), "wb");
   if (!f) return io_error(context + ": cannot create the temporary file '" + tmp + "'");
-  const bool written = format_detail::emit_file(
-      *layout, [&](const uint8_t* d, std::size_t n) { return std::fwrite(d, 1, n, f) == n; });
+  const bool written = emit([&](const uint8_t* d, std::size_t n) { return std::fwrite(d, 1, n, f) == n; });
   const bool flushed = written && std::fflush(f) == 0;
   const bool closed = std::fclose(f) == 0;
   std::error_code ec;
@@ -1531,16 +1532,25 @@ inline Status save_model(const Graph& graph, const std::string& path) {
 #endif
 }
 
-// Reads the model at `path`, mapped read-only: constant tensors borrow their bytes from the
-// mapping, which they keep alive (the mapping is released with the last of them). Falls back to
-// reading the file into memory where it cannot be mapped. Do not truncate a mapped model file in
-// place (save_model never does: it replaces the file by rename).
-inline Result<Graph> load_model(const std::string& path, const ReadOptions& options = {}) {
-  const std::string context = "load_model '" + path + "'";
-  const auto finish = [&](Result<Graph> r) -> Result<Graph> {
-    if (r.ok()) return r;
-    return Status(r.status()).with_context(context);
-  };
+// Writes the model to `path` atomically (write_file_atomically).
+inline Status save_model(const Graph& graph, const std::string& path) {
+  Result<format_detail::Layout> layout = format_detail::make_layout(graph);
+  if (!layout.ok()) return Status(layout.status()).with_context("save_model '" + path + "'");
+  return write_file_atomically(path, "save_model '" + path + "'",
+                               [&](const ByteSink& sink) { return format_detail::emit_file(*layout, sink); });
+}
+
+// A whole file's bytes, mapped read-only where possible (else read into an aligned buffer);
+// `owner` keeps them alive. Do not truncate a mapped file in place.
+struct FileBytes {
+  const uint8_t* data = nullptr;
+  std::size_t size = 0;
+  std::shared_ptr<const void> owner;
+};
+
+// Reads (maps) the file at `path`; `populate` asks the kernel to read every page up front.
+// Errors start with `context`. load_model and the .tflite reader (io/tflite_reader.hpp) use it.
+inline Result<FileBytes> read_file_bytes(const std::string& path, const std::string& context, bool populate = false) {
 #if PTQ_FORMAT_POSIX
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
@@ -1557,13 +1567,15 @@ inline Result<Graph> load_model(const std::string& path, const ReadOptions& opti
     const auto size = static_cast<std::size_t>(st.st_size);
     int map_flags = MAP_PRIVATE;
 #if defined(MAP_POPULATE)
-    if (options.verify_blob_checksum) map_flags |= MAP_POPULATE;  // every page is read anyway
+    if (populate) map_flags |= MAP_POPULATE;
+#else
+    (void)populate;
 #endif
     void* p = ::mmap(nullptr, size, PROT_READ, map_flags, fd, 0);
     if (p != MAP_FAILED) {
       ::close(fd);
       std::shared_ptr<const void> mapping(p, [size](const void* q) { ::munmap(const_cast<void*>(q), size); });
-      return finish(parse_model(static_cast<const uint8_t*>(p), size, mapping, options));
+      return FileBytes{static_cast<const uint8_t*>(p), size, std::move(mapping)};
     }
   }
   // Not mappable (empty, special file, or mmap refused): read it.
@@ -1582,6 +1594,7 @@ inline Result<Graph> load_model(const std::string& path, const ReadOptions& opti
   }
   ::close(fd);
 #else
+  (void)populate;
   std::FILE* f = std::fopen(path.c_str(), "rb");
   if (!f) return not_found(context + ": cannot open the file");
   std::vector<uint8_t> bytes;
@@ -1594,7 +1607,20 @@ inline Result<Graph> load_model(const std::string& path, const ReadOptions& opti
 #endif
   auto owned = std::make_shared<Buffer>(Buffer::copy_of(bytes.data(), bytes.size()));
   const uint8_t* data = owned->data();
-  return finish(parse_model(data, bytes.size(), std::move(owned), options));
+  return FileBytes{data, bytes.size(), std::move(owned)};
+}
+
+// Reads the model at `path`, mapped read-only: constant tensors borrow their bytes from the
+// mapping, which they keep alive (the mapping is released with the last of them). Falls back to
+// reading the file into memory where it cannot be mapped. Do not truncate a mapped model file in
+// place (save_model never does: it replaces the file by rename).
+inline Result<Graph> load_model(const std::string& path, const ReadOptions& options = {}) {
+  const std::string context = "load_model '" + path + "'";
+  Result<FileBytes> file = read_file_bytes(path, context, options.verify_blob_checksum);
+  if (!file.ok()) return file.status();
+  Result<Graph> r = parse_model(file->data, file->size, file->owner, options);
+  if (r.ok()) return r;
+  return Status(r.status()).with_context(context);
 }
 
 }  // namespace ir
