@@ -143,7 +143,7 @@ class Writer {
   void widen_fp16_constants() {
     widened_.assign(g_.tensors.size(), -1);
     for (const ir::Op& op : g_.ops) {
-      if (op.kind == ir::OpKind::kDequantize) continue;
+      if (op.kind == ir::OpKind::kDequantize || op.kind == ir::OpKind::kLstm) continue;  // Lstm: per gate
       for (ir::TensorId id : op.inputs) {
         if (id < 0 || widened_[static_cast<std::size_t>(id)] >= 0) continue;
         const ir::Tensor& t = g_.tensor(id);
@@ -381,7 +381,23 @@ class Writer {
           p.quant = ir::Quantization::per_tensor(t.quant.scales[first], t.quant.zero_points[first]);
         }
       }
-      out->push_back(add_extra(std::move(p)));
+      const bool fp16 = p.dtype == DType::kFloat16;
+      const Shape shape = p.shape;
+      const std::string name = p.name;
+      int32_t id_out = add_extra(std::move(p));
+      if (fp16) {  // TFLite's LSTM takes float32 gates: each fp16 gate through its own DEQUANTIZE
+        ir::Tensor f;
+        f.name = unique_name(name + "_dequantize");
+        f.shape = shape;
+        const int32_t widened = add_extra(std::move(f));
+        OpOut d;
+        d.code = op::kDequantize;
+        d.in = {id_out};
+        d.out = {widened};
+        ops_.push_back(std::move(d));
+        id_out = widened;
+      }
+      out->push_back(id_out);
     }
     return {};
   }
