@@ -100,7 +100,7 @@ struct TensorInfo {
 class Reader {
  public:
   Reader(const uint8_t* data, std::size_t size, std::shared_ptr<const void> owner)
-      : v_(data, size), owner_(std::move(owner)), budget_(static_cast<uint64_t>(size) + 4096) {}
+      : v_(data, size), owner_(std::move(owner)), budget_(4 * static_cast<uint64_t>(size) + 65536) {}
 
   Result<ir::Graph> read(const TfliteReadOptions& options) {
     read_model();
@@ -121,8 +121,9 @@ class Reader {
   void unsupported(std::size_t at, const std::string& what, const std::string& message) {
     if (ok()) status_ = unimplemented("at byte " + std::to_string(at) + ": " + what + ": " + message);
   }
-  // Memory that shared ranges could amplify (many tables pointing at one long vector) is bounded by
-  // the file's size: each element materialized costs one unit.
+  // Memory that shared ranges could amplify (many tables pointing at one long vector, string or
+  // buffer) is bounded by 4x the file's size: each element, name byte or copied constant byte
+  // materialized costs one unit (a model whose tensors share buffers stays well within it).
   bool spend(uint64_t elements, std::size_t at, const std::string& what) {
     if (elements > budget_) {
       fail(at, what, "the file's tables refer to more data than it holds (shared ranges)");
@@ -188,6 +189,7 @@ class Reader {
       const int32_t extended = v_.i32(t, field::kOpCodeBuiltin, 0, what + " builtin_code");
       c.builtin = std::max(deprecated, extended);
       c.custom = v_.str(t, field::kOpCodeCustomCode, what + " custom_code");
+      if (!spend(c.custom.size(), t.pos, what + " custom_code")) return;
       opcodes_.push_back(std::move(c));
     }
   }
@@ -234,6 +236,7 @@ class Reader {
       ir::Tensor x;
       info_[i].at = t.pos;
       x.name = v_.str(t, field::kTensorName, "Tensor.name (" + what + ")");
+      if (!spend(x.name.size(), t.pos, "Tensor.name (" + what + ")")) return;
       const std::string named = what + (x.name.empty() ? "" : " '" + x.name + "'");
       const Vec shape = v_.vec(t, field::kTensorShape, 4, "Tensor.shape (" + named + ")");
       if (!ok() || !spend(shape.length, t.pos, "Tensor.shape (" + named + ")")) return;
@@ -280,6 +283,7 @@ class Reader {
         if (owner_ && reinterpret_cast<uintptr_t>(p) % ir::Buffer::kAlignment == 0) {
           x.data = ir::Buffer::borrow(p, size, owner_);
         } else {
+          if (!spend(size, pos, "Buffer " + std::to_string(buffer) + " (" + named + ")")) return;
           x.data = ir::Buffer::copy_of(p, size);
         }
       }
