@@ -1,5 +1,6 @@
-// ir/file_io.hpp: the two file-system operations ptq's readers and writers share -- an atomic
-// replace of a file, and a whole-file read into a 64-byte aligned Buffer.
+// ir/file_io.hpp: the file-system operations ptq's readers and writers share -- an atomic replace
+// of a file, a whole-file read into a 64-byte aligned Buffer, and a read-only mapping of a file
+// (ir::load_model and io::read_tflite use the weights in place).
 //
 // write_file_atomically is what ir::save_model and io::write_npy use: a temporary file in the
 // target's directory is written, flushed to disk (fsync), renamed over the target, then the
@@ -20,6 +21,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -30,6 +32,7 @@
 #if defined(__unix__) || defined(__APPLE__)
 #define PTQ_FILE_IO_POSIX 1
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #else
@@ -189,6 +192,53 @@ inline Result<Buffer> read_file(const std::string& path, const std::string& cont
   if (failed) return io_error(context + ": cannot read the file");
 #endif
   return Buffer::copy_of(bytes.data(), bytes.size());
+}
+
+// A whole file's bytes, mapped read-only where possible (else read into an aligned buffer); `owner`
+// keeps them alive (a mapping is released with the last owner). Do not truncate a mapped file in
+// place (write_file_atomically never does: it replaces the file by rename).
+struct FileBytes {
+  const uint8_t* data = nullptr;
+  std::size_t size = 0;
+  std::shared_ptr<const void> owner;
+};
+
+// Maps the file at `path` (falls back to reading it where it cannot be mapped: empty, special
+// files); `populate` asks the kernel to read every page up front. Errors: not_found for a missing
+// file, io_error otherwise, as "<context>: <reason>".
+inline Result<FileBytes> read_file_bytes(const std::string& path, const std::string& context, bool populate = false) {
+#if PTQ_FILE_IO_POSIX
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    const int e = errno;
+    return Status(e == ENOENT ? StatusCode::kNotFound : StatusCode::kIo, context + ": " + file_io_detail::errno_text(e));
+  }
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    const int e = errno;
+    ::close(fd);
+    return io_error(context + ": " + file_io_detail::errno_text(e));
+  }
+  if (S_ISREG(st.st_mode) && st.st_size > 0) {
+    const auto size = static_cast<std::size_t>(st.st_size);
+    int map_flags = MAP_PRIVATE;
+#if defined(MAP_POPULATE)
+    if (populate) map_flags |= MAP_POPULATE;
+#endif
+    void* p = ::mmap(nullptr, size, PROT_READ, map_flags, fd, 0);
+    if (p != MAP_FAILED) {
+      ::close(fd);
+      std::shared_ptr<const void> mapping(p, [size](const void* q) { ::munmap(const_cast<void*>(q), size); });
+      return FileBytes{static_cast<const uint8_t*>(p), size, std::move(mapping)};
+    }
+  }
+  ::close(fd);
+#endif
+  (void)populate;
+  Result<Buffer> read = read_file(path, context);
+  if (!read.ok()) return read.status();
+  auto owned = std::make_shared<Buffer>(std::move(read).value());
+  return FileBytes{owned->data(), owned->size(), owned};
 }
 
 }  // namespace ir

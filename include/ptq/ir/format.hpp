@@ -1459,64 +1459,12 @@ inline Status save_model(const Graph& graph, const std::string& path) {
 // place (save_model never does: it replaces the file by rename).
 inline Result<Graph> load_model(const std::string& path, const ReadOptions& options = {}) {
   const std::string context = "load_model '" + path + "'";
-  const auto finish = [&](Result<Graph> r) -> Result<Graph> {
-    if (r.ok()) return r;
-    return Status(r.status()).with_context(context);
-  };
-#if PTQ_FORMAT_POSIX
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    const int e = errno;
-    return Status(e == ENOENT ? StatusCode::kNotFound : StatusCode::kIo, context + ": " + file_io_detail::errno_text(e));
-  }
-  struct stat st;
-  if (::fstat(fd, &st) != 0) {
-    const int e = errno;
-    ::close(fd);
-    return io_error(context + ": " + file_io_detail::errno_text(e));
-  }
-  if (S_ISREG(st.st_mode) && st.st_size > 0) {
-    const auto size = static_cast<std::size_t>(st.st_size);
-    int map_flags = MAP_PRIVATE;
-#if defined(MAP_POPULATE)
-    if (options.verify_blob_checksum) map_flags |= MAP_POPULATE;  // every page is read anyway
-#endif
-    void* p = ::mmap(nullptr, size, PROT_READ, map_flags, fd, 0);
-    if (p != MAP_FAILED) {
-      ::close(fd);
-      std::shared_ptr<const void> mapping(p, [size](const void* q) { ::munmap(const_cast<void*>(q), size); });
-      return finish(parse_model(static_cast<const uint8_t*>(p), size, mapping, options));
-    }
-  }
-  // Not mappable (empty, special file, or mmap refused): read it.
-  std::vector<uint8_t> bytes;
-  uint8_t chunk[1 << 16];
-  for (;;) {
-    const ssize_t n = ::read(fd, chunk, sizeof chunk);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int e = errno;
-      ::close(fd);
-      return io_error(context + ": " + file_io_detail::errno_text(e));
-    }
-    if (n == 0) break;
-    bytes.insert(bytes.end(), chunk, chunk + n);
-  }
-  ::close(fd);
-#else
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) return not_found(context + ": cannot open the file");
-  std::vector<uint8_t> bytes;
-  uint8_t chunk[1 << 16];
-  std::size_t n;
-  while ((n = std::fread(chunk, 1, sizeof chunk, f)) > 0) bytes.insert(bytes.end(), chunk, chunk + n);
-  const bool failed = std::ferror(f) != 0;
-  std::fclose(f);
-  if (failed) return io_error(context + ": cannot read the file");
-#endif
-  auto owned = std::make_shared<Buffer>(Buffer::copy_of(bytes.data(), bytes.size()));
-  const uint8_t* data = owned->data();
-  return finish(parse_model(data, bytes.size(), std::move(owned), options));
+  // With every checksum verified every page is read anyway: ask for them up front.
+  Result<FileBytes> file = read_file_bytes(path, context, /*populate=*/options.verify_blob_checksum);
+  if (!file.ok()) return file.status();
+  Result<Graph> r = parse_model(file->data, file->size, file->owner, options);
+  if (r.ok()) return r;
+  return Status(r.status()).with_context(context);
 }
 
 }  // namespace ir
