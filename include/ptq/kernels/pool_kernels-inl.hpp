@@ -134,9 +134,9 @@ inline void average_pool(const PoolParams& p, const int8_t* input, int8_t* outpu
 
 // Mean with the innermost input dim kept (mean_inner_kept(p)): per outer index (the kept dims but
 // the last) and channel block, the reduced elements are added in increasing reduced index, the
-// reference's order. `reduced_offset(r)` is the input offset of reduced index r.
-template <class Offset>
-PTQ_INLINE void mean_walk_outer(const MeanParams& p, Offset&& body) {
+// reference's order. body(input offset, output offset) runs once per outer index.
+template <class Body>
+PTQ_INLINE void mean_walk_outer(const MeanParams& p, Body&& body) {
   const int64_t channels = p.kept_sizes.back();
   const int64_t outer = channels == 0 ? 0 : p.num_outputs / channels;
   for (int64_t o = 0; o < outer; ++o) {
@@ -144,6 +144,7 @@ PTQ_INLINE void mean_walk_outer(const MeanParams& p, Offset&& body) {
   }
 }
 
+// The input offset of reduced index r (one multiply when the reduced dims fold into one).
 PTQ_INLINE int64_t reduced_offset(const MeanParams& p, int64_t r) {
   return p.reduced_sizes.size() == 1 ? r * p.reduced_strides[0]
                                      : ::ptq::reference::detail::folded_offset(r, p.reduced_sizes, p.reduced_strides);
