@@ -18,6 +18,11 @@
 //                   conv_detail::im2col with pad value zp; the 1x1 stride-1 unpadded conv reads q
 //                   itself), weights packed per group with no bias and zero point 0, read back with
 //                   gemm::fully_connected_accumulators: G[m][oc] = sum over all K_g taps of w * a.
+//                   A conv with one input channel per group (groups == in_c, e.g. in_c = 1) takes
+//                   the depthwise walk below instead, weights transposed to [tap][oc] and depth
+//                   multiplier N_g (as conv.hpp does for int8): the same G (every tap, padding zp,
+//                   mod 2^32) per output row, then the conv's own epilogue. The GEMM's K_g would be
+//                   filter_h * filter_w (9) and its im2col a few bytes per copy.
 //        depthwise: depthwise.hpp's row walk (padding rows filled with zp, DepthwiseRunner::
 //                   set_padding_value) and the level's depthwise_row_accumulators (x86/depthwise_*):
 //                   G[px][c] = sum over all taps of w * a.
@@ -137,6 +142,9 @@ class PreparedHybridConv2D {
   bool per_channel_kernel() const { return per_channel_; }
   // True when the quantized image is the GEMM's A itself (1x1, stride 1, no padding): no gather.
   bool direct() const { return plan_.direct; }
+  // True when the accumulators come from the depthwise walk (one input channel per group; no
+  // packed GEMM weights then).
+  bool depthwise() const { return depthwise_; }
   int64_t block_rows() const { return plan_.block_rows; }
   const gemm::PackedWeights& packed(int64_t group) const { return packed_[static_cast<std::size_t>(group)]; }
 
@@ -148,7 +156,9 @@ class PreparedHybridConv2D {
   HybridConv2DParams params_;
   bool per_channel_ = false;
   conv_detail::ConvPlan plan_;
-  std::vector<gemm::PackedWeights> packed_;  // [groups]
+  bool depthwise_ = false;
+  PreparedDepthwiseConv2D walk_;             // when depthwise_: zero bias, padding set per image
+  std::vector<gemm::PackedWeights> packed_;  // [groups] (empty when depthwise_)
   std::vector<int32_t> row_sums_;            // [out_c] sum of the channel's K_g weights
   std::vector<float> w_scales_;              // [out_c]
   std::vector<float> bias_;                  // [out_c], or empty without bias
@@ -175,7 +185,19 @@ inline PreparedHybridConv2D prepare_hybrid_conv2d(const HybridConv2DParams& p, c
   // Blocks of one image's pixels, bounded by the patch and the row of accumulators together.
   h.plan_ = conv_detail::plan_conv(g, p.groups, pixels, out_c * static_cast<int64_t>(sizeof(int32_t)));
   const int64_t k = h.plan_.k, n = h.plan_.n;
-  for (int64_t grp = 0; grp < p.groups; ++grp) {
+  h.depthwise_ = p.filter_input_channels() == 1 && p.groups == g.input_channels;
+  if (h.depthwise_) {
+    DepthwiseConv2DParams walk;
+    walk.geometry = g;
+    walk.depth_multiplier = n;
+    walk.multipliers = {QuantizedMultiplier{1 << 30, 0}};  // unused: the accumulators are the output
+    std::vector<int8_t> transposed(static_cast<std::size_t>(k * out_c));  // [oc][tap] -> [tap][oc]
+    for (int64_t oc = 0; oc < out_c; ++oc) {
+      for (int64_t t = 0; t < k; ++t) transposed[static_cast<std::size_t>(t * out_c + oc)] = weights[oc * k + t];
+    }
+    h.walk_ = DepthwiseRunner::prepare(walk, transposed.data(), nullptr);
+  }
+  for (int64_t grp = 0; grp < (h.depthwise_ ? 0 : p.groups); ++grp) {
     FullyConnectedParams fc;
     fc.batches = 1;
     fc.input_depth = k;
@@ -194,8 +216,8 @@ inline PreparedHybridConv2D prepare_hybrid_conv2d(const HybridConv2DParams& p, c
   if (bias != nullptr) h.bias_.assign(bias, bias + out_c);
   h.range_ = reference::calculate_activation_range(p.activation);
   h.q_.resize(static_cast<std::size_t>(g.input_height * g.input_width * g.input_channels));
-  if (!h.plan_.direct) h.patches_.resize(static_cast<std::size_t>(h.plan_.block_rows * k));
-  h.acc_.resize(static_cast<std::size_t>(h.plan_.block_rows * out_c));
+  if (!h.plan_.direct && !h.depthwise_) h.patches_.resize(static_cast<std::size_t>(h.plan_.block_rows * k));
+  h.acc_.resize(static_cast<std::size_t>((h.depthwise_ ? g.output_width : h.plan_.block_rows) * out_c));
   h.scales_.resize(static_cast<std::size_t>(out_c));
   return h;
 }
@@ -233,6 +255,18 @@ struct HybridConvRunner {
       e.scaling = hybrid_detail::HybridConvScaling::kPerTensor;
       std::fill(h.scales_.begin(), h.scales_.end(), row_scale * h.w_scales_[0]);  // scaling_factor *= filter scale
       e.scales = h.scales_.data();
+    }
+    if (h.depthwise_) {  // one output row of accumulators at a time, then the conv's epilogue
+      depthwise_detail::DepthwiseRowArgs a = DepthwiseRunner::row_args(h.walk_);
+      a.accumulators = h.acc_.data();
+      DepthwiseRunner::set_padding_value(h.walk_, static_cast<int8_t>(zp));
+      const Isa v = depthwise_variant(best_runnable_isa_within(o.isa));
+      const int64_t out_w = g.output_width;
+      DepthwiseRunner::for_each_row(h.walk_, q, [&](int64_t oy) {
+        hybrid_detail::depthwise_accumulators(v, a);
+        hybrid_detail::conv_epilogue(fv, out_w, out_c, a.accumulators, e, out + oy * out_w * out_c);
+      });
+      return;
     }
     gemm::GemmOptions go;
     go.isa = o.isa;

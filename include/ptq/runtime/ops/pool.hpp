@@ -1,7 +1,8 @@
 // runtime/ops/pool.hpp: the interpreter's AveragePool2D, MaxPool2D and Mean (float32 and int8).
 //
-// Kernels: the scalar references in kernels/reference/pool.hpp (TFLite's reference pooling and
-// reduce-mean arithmetic; see that header for the exact formulas).
+// Kernels: kernels/pool.hpp (SIMD per ISA level, bit for bit the scalar references in
+// kernels/reference/pool.hpp: TFLite's reference pooling and reduce-mean arithmetic; see that header
+// for the exact formulas), at the interpreter's ISA level (options().isa).
 //   AveragePool2D, MaxPool2D: x [N, H, W, C] -> y [N, OH, OW, C] with OH, OW from compute_padding
 //     (attributes filter, stride, padding, fused activation). int8 requires equal input and output
 //     parameters (scale within 1e-6 and the same zero point, TFLite's pooling.cc check); the fused
@@ -18,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "ptq/kernels/pool.hpp"
 #include "ptq/kernels/reference/pool.hpp"
 #include "ptq/runtime/op_kernel.hpp"
 #include "ptq/runtime/ops/checks.hpp"
@@ -39,6 +41,7 @@ enum class PoolKind { kAverage, kMax };
 
 inline Result<std::unique_ptr<PreparedOp>> prepare_pool2d(const PrepareContext& ctx, PoolKind kind) {
   PTQ_RETURN_IF_ERROR(check_single_io(ctx));
+  const Isa isa = ctx.options().isa;
   const ir::Tensor& x = ctx.input(0);
   const ir::Tensor& y = ctx.output(0);
   const ir::Attributes& a = ctx.attrs();
@@ -62,9 +65,9 @@ inline Result<std::unique_ptr<PreparedOp>> prepare_pool2d(const PrepareContext& 
     p.float_activation_max = r.max;
     PTQ_RETURN_IF_ERROR(p.validate().with_context(ctx.what()));
     if (kind == PoolKind::kAverage) {
-      return make_prepared_op([p](const RunContext& c) { reference::average_pool(p, c.in<float>(0), c.out<float>()); });
+      return make_prepared_op([p, isa](const RunContext& c) { ::ptq::average_pool(p, c.in<float>(0), c.out<float>(), isa); });
     }
-    return make_prepared_op([p](const RunContext& c) { reference::max_pool(p, c.in<float>(0), c.out<float>()); });
+    return make_prepared_op([p, isa](const RunContext& c) { ::ptq::max_pool(p, c.in<float>(0), c.out<float>(), isa); });
   }
   QuantParams xq, yq;
   PTQ_RETURN_IF_ERROR(per_tensor_params<int8_t>(ctx, x, ctx.input_name(0), &xq));
@@ -79,9 +82,9 @@ inline Result<std::unique_ptr<PreparedOp>> prepare_pool2d(const PrepareContext& 
   p.activation_max = r.max;
   PTQ_RETURN_IF_ERROR(p.validate_quantized().with_context(ctx.what()));
   if (kind == PoolKind::kAverage) {
-    return make_prepared_op([p](const RunContext& c) { reference::average_pool(p, c.in<int8_t>(0), c.out<int8_t>()); });
+    return make_prepared_op([p, isa](const RunContext& c) { ::ptq::average_pool(p, c.in<int8_t>(0), c.out<int8_t>(), isa); });
   }
-  return make_prepared_op([p](const RunContext& c) { reference::max_pool(p, c.in<int8_t>(0), c.out<int8_t>()); });
+  return make_prepared_op([p, isa](const RunContext& c) { ::ptq::max_pool(p, c.in<int8_t>(0), c.out<int8_t>(), isa); });
 }
 
 // The shape Mean produces: reduced dims removed, or set to 1 with keep_dims.
@@ -112,6 +115,7 @@ inline Result<std::unique_ptr<PreparedOp>> prepare_max_pool2d(const PrepareConte
 inline Result<std::unique_ptr<PreparedOp>> prepare_mean(const PrepareContext& ctx) {
   using namespace pool_detail;
   PTQ_RETURN_IF_ERROR(check_single_io(ctx));
+  const Isa isa = ctx.options().isa;
   const ir::Tensor& x = ctx.input(0);
   const ir::Tensor& y = ctx.output(0);
   const ir::Attributes& a = ctx.attrs();
@@ -124,7 +128,7 @@ inline Result<std::unique_ptr<PreparedOp>> prepare_mean(const PrepareContext& ct
                      x.shape.to_string() + " gives " + expected.to_string());
   }
   if (x.dtype == DType::kFloat32) {
-    return make_prepared_op([p](const RunContext& c) { reference::mean(p, c.in<float>(0), c.out<float>()); });
+    return make_prepared_op([p, isa](const RunContext& c) { ::ptq::mean(p, c.in<float>(0), c.out<float>(), isa); });
   }
   QuantParams xq, yq;
   PTQ_RETURN_IF_ERROR(per_tensor_params<int8_t>(ctx, x, ctx.input_name(0), &xq));
@@ -132,7 +136,7 @@ inline Result<std::unique_ptr<PreparedOp>> prepare_mean(const PrepareContext& ct
   set_mean_quantization(&p, xq, yq, ctx.options().rounding);
   PTQ_RETURN_IF_ERROR(reference::detail::check_multiplier(ctx.what(), "input/output scale ratio multiplier",
                                                           p.multiplier, ctx.options().rounding));
-  return make_prepared_op([p](const RunContext& c) { reference::mean(p, c.in<int8_t>(0), c.out<int8_t>()); });
+  return make_prepared_op([p, isa](const RunContext& c) { ::ptq::mean(p, c.in<int8_t>(0), c.out<int8_t>(), isa); });
 }
 
 }  // namespace runtime
