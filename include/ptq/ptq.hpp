@@ -76,3 +76,4 @@
 
 // io: outside data formats (header-only parts; io/onnx* needs protobuf and is not included here)
 #include "ptq/io/npy.hpp"
+#include "ptq/io/tflite.hpp"

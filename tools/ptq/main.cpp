@@ -26,10 +26,7 @@
 #include "ptq/convert/converter.hpp"
 #include "ptq/convert/evaluate.hpp"
 #include "ptq/io/npy.hpp"
-#if __has_include("ptq/io/tflite.hpp")  // until the TFLite reader lands
 #include "ptq/io/tflite.hpp"
-#define PTQ_CLI_WITH_TFLITE 1
-#endif
 #include "ptq/ir/file_io.hpp"
 #include "ptq/ir/format.hpp"
 #include "ptq/ir/print.hpp"
@@ -155,19 +152,13 @@ Result<ptq::ir::Graph> load_any(const std::string& path, int64_t batch) {
                               "libprotobuf-dev, then reconfigure)");
 #endif
   }
-#if PTQ_CLI_WITH_TFLITE
   if (ends_with(path, ".tflite")) return ptq::io::read_tflite(path);
-#endif
   if (ends_with(path, ".ptq")) return ptq::ir::load_model(path);
   return ptq::invalid_argument("'" + path + "': unknown model type; expected .ptq, .onnx or .tflite");
 }
 
 Status save_any(const ptq::ir::Graph& g, const std::string& path, const std::string& to) {
-#if PTQ_CLI_WITH_TFLITE
   if (to == "tflite" || (to.empty() && ends_with(path, ".tflite"))) return ptq::io::write_tflite(path, g);
-#else
-  if (to == "tflite") return ptq::unimplemented("--to tflite: this ptq was built without the TFLite writer");
-#endif
   return ptq::ir::save_model(g, path);
 }
 
