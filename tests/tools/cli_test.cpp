@@ -6,12 +6,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <string>
 #include <vector>
 
+#include "io/tflite_test_util.hpp"  // hand-made one-op .tflite files
 #include "ptq/io/npy.hpp"
 #include "ptq/ir/format.hpp"
 
@@ -69,6 +71,11 @@ struct TempDir {
 };
 
 bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+void write_bytes(const std::string& path, const std::vector<uint8_t>& bytes, std::size_t n) {
+  std::ofstream f(path, std::ios::binary);
+  f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(std::min(n, bytes.size())));
+}
 
 std::string quoted(const std::string& s) { return "'" + s + "'"; }
 
@@ -181,6 +188,70 @@ TEST_CASE("cli: errors say what to fix and leave no output file") {
   // None of the failures left a file behind (only the two inputs this test wrote are there).
   CHECK(dir.count() == 2);
   CHECK_FALSE(exists(dir / "out.ptq"));
+}
+
+TEST_CASE("cli: convert --to tflite, then inspect and bench read the .tflite back") {
+  TempDir dir;
+  const std::string out = dir / "cnn_int8.tflite";
+  Run c = run_ptq("convert " + quoted(kModels + "/cnn.onnx") + " -o " + quoted(out) + " --mode int8 --io int8 --calib " +
+                  quoted(kModels + "/calib_100.npy") + " --calib-count 20 --to tflite");
+  REQUIRE_MESSAGE(c.code == 0, c.out);
+  const std::vector<uint8_t> bytes = tflite_test::read_bytes(out);
+  REQUIRE(bytes.size() > 1000);
+  CHECK(std::string(bytes.begin() + 4, bytes.begin() + 8) == "TFL3");  // the flatbuffer file identifier
+
+  Run i = run_ptq("inspect " + quoted(out));
+  REQUIRE_MESSAGE(i.code == 0, i.out);
+  CHECK(contains(i.out, "(Conv2D)"));
+  CHECK(contains(i.out, "(DepthwiseConv2D)"));
+  CHECK(contains(i.out, "(FullyConnected)"));
+  CHECK(contains(i.out, "graph input       scale 0.00392157 zero point -128"));  // int8 I/O: 1/255, -128
+
+  Run b = run_ptq("bench " + quoted(out) + " --runs 3 --warmup 1 --ops 0");
+  REQUIRE_MESSAGE(b.code == 0, b.out);
+  CHECK(contains(b.out, "median"));
+}
+
+TEST_CASE("cli: a truncated .tflite, a custom op and an unsupported builtin exit 1 naming the byte offset or op") {
+  TempDir dir;
+  // A real .tflite (ptq's writer) cut to 1,000 bytes: its tables point past the end.
+  const std::string whole = dir / "whole.tflite";
+  Run c = run_ptq("convert " + quoted(kModels + "/cnn.onnx") + " -o " + quoted(whole) + " --mode int8 --calib " +
+                  quoted(kModels + "/calib_100.npy") + " --calib-count 5 --to tflite");
+  REQUIRE_MESSAGE(c.code == 0, c.out);
+  write_bytes(dir / "cut.tflite", tflite_test::read_bytes(whole), 1000);
+  Run cut = run_ptq("inspect " + quoted(dir / "cut.tflite"));
+  CHECK(cut.code == 1);
+  CHECK_MESSAGE(contains(cut.out, "cut.tflite"), cut.out);
+  CHECK_MESSAGE(contains(cut.out, "at byte "), cut.out);
+  // Even the 8-byte header alone, and an empty file.
+  write_bytes(dir / "head.tflite", tflite_test::read_bytes(whole), 8);
+  Run head = run_ptq("inspect " + quoted(dir / "head.tflite"));
+  CHECK(head.code == 1);
+  CHECK_MESSAGE(contains(head.out, "at byte "), head.out);
+  write_bytes(dir / "empty.tflite", {}, 0);
+  Run empty = run_ptq("bench " + quoted(dir / "empty.tflite"));
+  CHECK(empty.code == 1);
+  CHECK_MESSAGE(contains(empty.out, "empty.tflite"), empty.out);
+
+  const std::vector<uint8_t> custom = tflite_test::one_op_model(32, "MyFancyOp");  // 32 = CUSTOM
+  write_bytes(dir / "custom.tflite", custom, custom.size());
+  Run cu = run_ptq("inspect " + quoted(dir / "custom.tflite"));
+  CHECK(cu.code == 1);
+  CHECK_MESSAGE(contains(cu.out, "at byte "), cu.out);
+  CHECK_MESSAGE(contains(cu.out, "operator 0: custom op 'MyFancyOp' is not supported"), cu.out);
+
+  const std::vector<uint8_t> squeeze = tflite_test::one_op_model(43);  // 43 = SQUEEZE
+  write_bytes(dir / "squeeze.tflite", squeeze, squeeze.size());
+  Run sq = run_ptq("inspect " + quoted(dir / "squeeze.tflite"));
+  CHECK(sq.code == 1);
+  CHECK_MESSAGE(contains(sq.out, "at byte "), sq.out);
+  CHECK_MESSAGE(contains(sq.out, "operator 0: builtin SQUEEZE is not supported"), sq.out);
+  // The same through convert: exit 1 and no output written.
+  Run conv = run_ptq("convert " + quoted(dir / "squeeze.tflite") + " -o " + quoted(dir / "x.tflite") + " --to tflite");
+  CHECK(conv.code == 1);
+  CHECK_MESSAGE(contains(conv.out, "builtin SQUEEZE"), conv.out);
+  CHECK_FALSE(exists(dir / "x.tflite"));
 }
 
 }  // TEST_SUITE
