@@ -876,7 +876,8 @@ class IntegerRewriter {
       if (fq != ranges_.fake_quant->by_tensor.end()) q = quantize_weights_with(w, fake_quant_params(fq->second));
     }
     const bool has_bias = op.inputs.size() > 2 && op.inputs[2] != ir::kNoTensor && g_.tensor(op.inputs[2]).is_constant();
-    if (has_bias && q.quant.zero_points == std::vector<int32_t>(q.quant.zero_points.size(), 0)) {
+    const bool symmetric = std::all_of(q.quant.zero_points.begin(), q.quant.zero_points.end(), [](int32_t z) { return z == 0; });
+    if (has_bias && symmetric) {
       const float* b = g_.tensor(op.inputs[2]).data.as<float>();
       const double in_scale = need_params(op.inputs[0]).scale;
       const std::size_t channels = static_cast<std::size_t>(g_.tensor(op.inputs[2]).shape.num_elements());
