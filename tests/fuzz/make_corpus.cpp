@@ -44,9 +44,9 @@ int main(int argc, char** argv) {
     }
     if (std::string(s.name) == "small_cnn.ptq") cnn = *bytes;
   }
-  // Minor version 1: an unknown section (id 100) and the reshape's attribute under unknown tag 300.
+  // A newer minor version: an unknown section (id 100) and the reshape's attribute under unknown tag 300.
   std::vector<uint8_t> newer = ptq_test::with_extra_section(cnn, 100, {1, 2, 3, 4, 5, 6, 7, 8, 9});
-  ptq_test::put(newer, ptq::ir::format::kHeaderMinor, 1, 2);
+  ptq_test::put(newer, ptq::ir::format::kHeaderMinor, ptq::ir::format::kMinorVersion + 1, 2);
   const auto ops = ptq_test::toc(newer)[2];  // the op table
   uint64_t op = ops.offset;
   for (int i = 0; i < 2; ++i) {

@@ -346,7 +346,7 @@ TEST_CASE("format: round trip of every dtype, quantization, attribute and absent
   const ptq::ir::Attributes defaults;
   ptq::ir::visit_attributes([&](int, const char*, const auto& x, const auto& d) { attributes_set += x == d ? 0 : 1; },
                             g.ops[3].attrs, defaults);
-  CHECK(attributes_set == 27);
+  CHECK(attributes_set == 29);
   std::set<int> dtypes;
   bool per_axis = false, per_tensor = false, absent = false, unnamed = false;
   for (const auto& t : g.tensors) {
@@ -396,7 +396,7 @@ TEST_CASE("format: the layout is format.md's: header, table of contents, section
   const Bytes f = bytes_of(g);
   CHECK(std::memcmp(f.data(), "\x89PTQ\r\n\x1a\n", 8) == 0);
   CHECK(le(f, fmt::kHeaderMajor, 2) == 1);
-  CHECK(le(f, fmt::kHeaderMinor, 2) == 0);
+  CHECK(le(f, fmt::kHeaderMinor, 2) == fmt::kMinorVersion);
   CHECK(le(f, fmt::kHeaderFlags, 4) == 0);
   CHECK(le(f, fmt::kHeaderFileSize, 8) == f.size());
   CHECK(le(f, fmt::kHeaderTocOffset, 8) == 64);
@@ -438,7 +438,7 @@ TEST_CASE("format: the layout is format.md's: header, table of contents, section
   // Only non-default attributes are written: none for Quantize, all 27 in tag order for op 3.
   CHECK(attr_records(f, 0).empty());
   const auto attrs = attr_records(f, 3);
-  REQUIRE(attrs.size() == 27);
+  REQUIRE(attrs.size() == 29);
   for (std::size_t i = 0; i < attrs.size(); ++i) CHECK(le(f, attrs[i], 2) == i + 1);
   CHECK(le(f, attrs[0] + 2, 2) == static_cast<uint16_t>(fmt::AttrType::kInt32));
   CHECK(le(f, attrs[0] + 8, 4) == 2);  // stride_h
