@@ -329,7 +329,8 @@ int run_convert(Args& a) {
   for (const auto& f : forms) std::printf("  %d %s", f.second, f.first.c_str());
   std::printf("\n");
   for (const auto& d : s.ops) {
-    if (!d.reason.empty()) std::printf("  kept float: %s: %s\n", d.op.c_str(), d.reason.c_str());
+    if (d.reason.empty()) continue;
+    std::printf("  %s: %s: %s\n", d.form == "float" ? "kept float" : ("not int8, " + d.form).c_str(), d.op.c_str(), d.reason.c_str());
   }
   for (const std::string& n : s.notes) std::printf("  note: %s\n", n.c_str());
   if (s.calibration_samples) {

@@ -156,7 +156,7 @@ struct ConversionSummary {
     if (calibration_samples) s += "; calibrated on " + std::to_string(calibration_samples) + " samples";
     s += "\n";
     for (const OpDecision& d : ops) {
-      if (!d.reason.empty()) s += "  kept float: " + d.op + ": " + d.reason + "\n";
+      if (!d.reason.empty()) s += (d.form == "float" ? "  kept float: " : "  not int8, " + d.form + ": ") + d.op + ": " + d.reason + "\n";
     }
     for (const std::string& n : notes) s += "  note: " + n + "\n";
     return s;
@@ -212,25 +212,41 @@ inline bool is_bias_input(const ir::Op& op, int input) {
   }
 }
 
-// int8 weights with the given scales (one, or one per slice along `axis`) and zero points 0:
-// q = clamp(round(w / scale), -128, 127) (the symmetric scales below keep it within [-127, 127]).
-inline ir::Tensor quantize_weights_scaled(const ir::Tensor& w, int axis, std::vector<float> scales) {
-  const auto n = static_cast<std::size_t>(w.shape.num_elements());
+// An int8 copy of float constant `c` with the given quantization (per tensor or per axis):
+// q = clamp(round(x / scale) + zero_point, -128, 127), the kernels' quantize.
+inline ir::Tensor quantize_tensor(const ir::Tensor& c, ir::Quantization quant) {
+  const auto n = static_cast<std::size_t>(c.shape.num_elements());
   ir::Tensor q;
-  q.name = w.name;
+  q.name = c.name;
   q.dtype = DType::kInt8;
-  q.shape = w.shape;
+  q.shape = c.shape;
   ir::Buffer b = ir::Buffer::allocate(n);
   auto* out = reinterpret_cast<int8_t*>(b.mutable_data());
-  if (axis >= 0) {
-    q.quant = ir::Quantization::along(axis, std::move(scales));
-    quantize_per_axis(w.data.as<float>(), out, w.shape, q.quant.axis_params());
+  if (quant.is_per_axis()) {
+    quantize_per_axis(c.data.as<float>(), out, c.shape, quant.axis_params());
   } else {
-    q.quant = ir::Quantization::per_tensor(scales.at(0), 0);
-    quantize(w.data.as<float>(), out, n, q.quant.params());
+    quantize(c.data.as<float>(), out, n, quant.params());
   }
   q.data = std::move(b);
+  q.quant = std::move(quant);
   return q;
+}
+
+// The smallest and largest of `n` values, widened to contain 0.
+inline std::pair<float, float> range_with_zero(const float* x, std::size_t n) {
+  float lo = 0.0f, hi = 0.0f;
+  for (std::size_t i = 0; i < n; ++i) {
+    lo = std::min(lo, x[i]);
+    hi = std::max(hi, x[i]);
+  }
+  return {lo, hi};
+}
+
+// int8 weights with the given scales (one, or one per slice along `axis`) and zero points 0 (the
+// symmetric scales below keep them within [-127, 127]).
+inline ir::Tensor quantize_weights_scaled(const ir::Tensor& w, int axis, std::vector<float> scales) {
+  return quantize_tensor(w, axis >= 0 ? ir::Quantization::along(axis, std::move(scales))
+                                      : ir::Quantization::per_tensor(scales.at(0), 0));
 }
 
 // Symmetric int8 weights (TFLite's scheme): scale = max |w| / 127 per slice along `axis` (or per
@@ -241,13 +257,8 @@ inline ir::Tensor quantize_weights(const ir::Tensor& w, int axis) {
   if (axis >= 0) {
     scales = choose_per_axis_quant_params<int8_t>(x, w.shape, axis, /*symmetric=*/true).scales;
   } else {
-    const auto n = static_cast<std::size_t>(w.shape.num_elements());
-    float lo = 0.0f, hi = 0.0f;
-    for (std::size_t i = 0; i < n; ++i) {
-      lo = std::min(lo, x[i]);
-      hi = std::max(hi, x[i]);
-    }
-    scales = {symmetric_quant_params<int8_t>(lo, hi).scale};
+    const auto r = range_with_zero(x, static_cast<std::size_t>(w.shape.num_elements()));
+    scales = {symmetric_quant_params<int8_t>(r.first, r.second).scale};
   }
   for (float& s : scales) {
     if (!(s > 0.0f)) s = 1.0f;
@@ -255,32 +266,12 @@ inline ir::Tensor quantize_weights(const ir::Tensor& w, int axis) {
   return quantize_weights_scaled(w, axis, std::move(scales));
 }
 
-// Per-tensor int8 with given parameters (a FakeQuant's range on a weight).
-inline ir::Tensor quantize_weights_with(const ir::Tensor& w, QuantParams p) {
-  const auto n = static_cast<std::size_t>(w.shape.num_elements());
-  ir::Tensor q;
-  q.name = w.name;
-  q.dtype = DType::kInt8;
-  q.shape = w.shape;
-  ir::Buffer b = ir::Buffer::allocate(n);
-  quantize(w.data.as<float>(), reinterpret_cast<int8_t*>(b.mutable_data()), n, p);
-  q.data = std::move(b);
-  q.quant = ir::Quantization::per_tensor(p);
-  return q;
-}
-
 // Per-tensor asymmetric int8 for a constant that is not a weight (e.g. an Add operand).
 inline ir::Tensor quantize_constant(const ir::Tensor& c) {
-  const float* x = c.data.as<float>();
-  const auto n = static_cast<std::size_t>(c.shape.num_elements());
-  float lo = 0.0f, hi = 0.0f;
-  for (std::size_t i = 0; i < n; ++i) {
-    lo = std::min(lo, x[i]);
-    hi = std::max(hi, x[i]);
-  }
-  QuantParams p = choose_quant_params<int8_t>(lo, hi);
+  const auto r = range_with_zero(c.data.as<float>(), static_cast<std::size_t>(c.shape.num_elements()));
+  QuantParams p = choose_quant_params<int8_t>(r.first, r.second);
   if (!(p.scale > 0.0f)) p = {1.0f, 0};
-  return quantize_weights_with(c, p);
+  return quantize_tensor(c, ir::Quantization::per_tensor(p));
 }
 
 // A float16 copy of a float32 constant.
@@ -873,7 +864,7 @@ class IntegerRewriter {
     ir::Tensor q = quantize_weights(w, axis);
     if (ranges_.fake_quant) {
       auto fq = ranges_.fake_quant->by_tensor.find(op.inputs[1]);
-      if (fq != ranges_.fake_quant->by_tensor.end()) q = quantize_weights_with(w, fake_quant_params(fq->second));
+      if (fq != ranges_.fake_quant->by_tensor.end()) q = quantize_tensor(w, ir::Quantization::per_tensor(fake_quant_params(fq->second)));
     }
     const bool has_bias = op.inputs.size() > 2 && op.inputs[2] != ir::kNoTensor && g_.tensor(op.inputs[2]).is_constant();
     const bool symmetric = std::all_of(q.quant.zero_points.begin(), q.quant.zero_points.end(), [](int32_t z) { return z == 0; });
