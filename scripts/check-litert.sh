@@ -2,7 +2,7 @@
 # check-litert.sh: re-runs LiteRT (PyPI ai-edge-litert, in a venv under ~/.cache/ptq/litert-venv) on
 # the committed .tflite fixtures and compares with the committed outputs, so that a change on
 # either side (LiteRT's kernels, or the fixtures) is noticed; then, when the dev build's
-# ptq_tflite_tests exists, runs the models ptq's writer produces from the fixtures in LiteRT and
+# ptq_model_tests exists, runs the models ptq's writer produces from the fixtures in LiteRT and
 # compares those too; and, when the build's ptq tool exists too, converts the Fashion-MNIST CNN and
 # MLP with it to .tflite, runs them in LiteRT and checks ptq's interpreter against those outputs
 # (tools/tflite_fixtures/check_ptq_export.py, tests/io/tflite/export/README.md). Optional: skipped with one line when PTQ_CI_LITERT=0 or when PyPI cannot be
@@ -29,16 +29,16 @@ if ! timeout 150 "${venv}/bin/python" -m pip install --quiet --disable-pip-versi
   exit 0
 fi
 "${venv}/bin/python" tools/tflite_fixtures/make_fixtures.py --check
-if [[ -x "${build_dir}/tests/ptq_tflite_tests" ]]; then
+if [[ -x "${build_dir}/tests/ptq_model_tests" ]]; then
   out="$(mktemp -d)"
   trap 'rm -rf "${out}"' EXIT
-  PTQ_TFLITE_ROUNDTRIP_DIR="${out}" "${build_dir}/tests/ptq_tflite_tests" -tc='tflite: read -> write -> read*' >/dev/null
+  PTQ_TFLITE_ROUNDTRIP_DIR="${out}" "${build_dir}/tests/ptq_model_tests" -tc='tflite: read -> write -> read*' >/dev/null
   "${venv}/bin/python" tools/tflite_fixtures/make_fixtures.py --roundtrip "${out}"
 fi
-if [[ -x "${build_dir}/tests/ptq_tflite_tests" && -x "${build_dir}/tools/ptq" ]]; then
+if [[ -x "${build_dir}/tests/ptq_model_tests" && -x "${build_dir}/tools/ptq" ]]; then
   export_dir="$(mktemp -d)"
   trap 'rm -rf "${out:-}" "${export_dir}"' EXIT
   "${venv}/bin/python" tools/tflite_fixtures/check_ptq_export.py --ptq "${build_dir}/tools/ptq" --models cnn mlp \
     --out "${export_dir}" 2>/dev/null
-  PTQ_TFLITE_EXPORT_DIR="${export_dir}" "${build_dir}/tests/ptq_tflite_tests" -tc='tflite export*'
+  PTQ_TFLITE_EXPORT_DIR="${export_dir}" "${build_dir}/tests/ptq_model_tests" -tc='tflite export*'
 fi

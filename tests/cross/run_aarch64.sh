@@ -39,7 +39,7 @@ start=${SECONDS}
 cmake -S "${src}" -B "${build}" "${generator[@]}" \
   -DCMAKE_TOOLCHAIN_FILE="${src}/cmake/toolchains/aarch64-linux-gnu.cmake" \
   -DCMAKE_BUILD_TYPE="${build_type}" \
-  -DPTQ_BUILD_TESTS=ON -DPTQ_BUILD_BENCH=OFF -DPTQ_BUILD_EXAMPLES=OFF -DPTQ_INSTALL=OFF >/dev/null
+  -DPTQ_BUILD_TESTS=ON -DPTQ_BUILD_BENCH=OFF -DPTQ_BUILD_EXAMPLES=OFF -DPTQ_BUILD_TOOLS=OFF -DPTQ_INSTALL=OFF >/dev/null
 cmake --build "${build}" -j "${jobs}" --target "${targets[@]}"
 echo "cross.aarch64: built in $((SECONDS - start)) s"
 

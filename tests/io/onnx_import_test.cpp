@@ -67,7 +67,7 @@ Loaded load(const fs::path& p) {
   return l;
 }
 
-int count_ops(const ir::Graph& g, ir::OpKind k) {
+int count_kind(const ir::Graph& g, ir::OpKind k) {
   return static_cast<int>(std::count_if(g.ops.begin(), g.ops.end(), [&](const ir::Op& op) { return op.kind == k; }));
 }
 
@@ -197,28 +197,28 @@ TEST_CASE("onnx import: layouts, folding and fusion leave what TFLite would") {
     CHECK(gc.tensor(gc.ops[0].inputs[1]).shape == ptq::Shape{6, 3, 3, 2});
   }
   SUBCASE("elementwise ops with NCHW-broadcast constants run in NHWC: no Transpose") {
-    CHECK(count_ops(graph("elementwise_const_broadcast"), K::kTranspose) == 0);
+    CHECK(count_kind(graph("elementwise_const_broadcast"), K::kTranspose) == 0);
     const ir::Graph r = graph("residual_add_relu");
-    CHECK(count_ops(r, K::kTranspose) == 0);
-    CHECK(count_ops(r, K::kRelu) == 0);
+    CHECK(count_kind(r, K::kTranspose) == 0);
+    CHECK(count_kind(r, K::kRelu) == 0);
     CHECK(r.ops.back().kind == K::kAdd);
     CHECK(r.ops.back().attrs.activation == ptq::FusedActivation::kRelu);
   }
   SUBCASE("Flatten of a 6x6 NCHW map needs one Transpose; after GlobalAveragePool none") {
-    CHECK(count_ops(graph("conv_flatten_gemm"), K::kTranspose) == 1);
+    CHECK(count_kind(graph("conv_flatten_gemm"), K::kTranspose) == 1);
     const ir::Graph g = graph("conv_gap_flatten_gemm_softmax");
-    CHECK(count_ops(g, K::kTranspose) == 0);
-    CHECK(count_ops(g, K::kMean) == 1);
+    CHECK(count_kind(g, K::kTranspose) == 0);
+    CHECK(count_kind(g, K::kMean) == 1);
   }
   SUBCASE("the shape subgraph of x.view(x.size(0), -1) folds to one Reshape") {
     const ir::Graph g = graph("shape_subgraph_reshape_matmul");
-    CHECK(count_ops(g, K::kReshape) == 1);
-    CHECK(count_ops(g, K::kFullyConnected) == 1);
+    CHECK(count_kind(g, K::kReshape) == 1);
+    CHECK(count_kind(g, K::kFullyConnected) == 1);
     CHECK(g.op_count() == 4);  // Conv2D, Transpose (the 3x3 map is flattened in NCHW order), Reshape, FC
   }
   SUBCASE("a Transpose to NHWC after a conv costs nothing; from NHWC before a conv either") {
-    CHECK(count_ops(graph("transpose_to_nhwc", false), K::kTranspose) == 1);  // the NCHW graph input only
-    CHECK(count_ops(graph("transpose_from_nhwc", false), K::kTranspose) == 1);  // the NCHW graph output only
+    CHECK(count_kind(graph("transpose_to_nhwc", false), K::kTranspose) == 1);  // the NCHW graph input only
+    CHECK(count_kind(graph("transpose_from_nhwc", false), K::kTranspose) == 1);  // the NCHW graph output only
   }
   SUBCASE("Identity, Dropout, Cast and Constant nodes leave only arithmetic") {
     const ir::Graph g = graph("constant_identity_dropout_cast");
@@ -231,8 +231,8 @@ TEST_CASE("onnx import: layouts, folding and fusion leave what TFLite would") {
   }
   SUBCASE("LSTM gates are reordered once; Y_h is a gather of y, not a second LSTM") {
     const ir::Graph g = graph("lstm_forward");
-    CHECK(count_ops(g, K::kLstm) == 1);
-    CHECK(count_ops(g, K::kEmbeddingLookup) == 1);
+    CHECK(count_kind(g, K::kLstm) == 1);
+    CHECK(count_kind(g, K::kEmbeddingLookup) == 1);
   }
 }
 

@@ -26,7 +26,8 @@ file(MAKE_DIRECTORY "${WORK_DIR}")
 # installed file, ptq.pc included, must follow the prefix given at install time.
 ptq_step(configure-ptq "${CMAKE_COMMAND}" -S "${PTQ_SOURCE_DIR}" -B "${WORK_DIR}/ptq-build"
   ${PTQ_CHILD_CONFIGURE_ARGS} "-DCMAKE_INSTALL_PREFIX=${WORK_DIR}/configured-prefix"
-  -DPTQ_BUILD_TESTS=OFF -DPTQ_BUILD_BENCH=OFF -DPTQ_BUILD_EXAMPLES=OFF -DPTQ_INSTALL=ON)
+  -DPTQ_BUILD_TESTS=OFF -DPTQ_BUILD_BENCH=OFF -DPTQ_BUILD_EXAMPLES=OFF -DPTQ_BUILD_TOOLS=OFF
+  -DPTQ_WITH_ONNX=OFF -DPTQ_INSTALL=ON)
 ptq_build(build-ptq "${WORK_DIR}/ptq-build")
 ptq_step(install-ptq "${CMAKE_COMMAND}" --install "${WORK_DIR}/ptq-build" --config "${BUILD_TYPE}"
   --prefix "${prefix}")
