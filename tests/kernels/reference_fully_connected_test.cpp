@@ -112,6 +112,36 @@ TEST_CASE("reference fully_connected: double and single rounding disagree where 
   CHECK(y[1] == 5);
 }
 
+TEST_CASE("reference fully_connected: LiteRT's double-scale requantization") {
+  // x - x_zp = [1, 2] (x = [3, 4], x_zp = 2), w = [[1, -3], [-2, 1], [3, 2]], no bias:
+  //   acc = [1 - 6, -2 + 2, 3 + 4] = [-5, 0, 7].
+  // Per channel, s = in * w_scale / out with in = 0.5, out = 1, w_scale = [1, 3, 0.3]:
+  //   s = [0.5, 1.5, 0.15] -> -2.5, 0, 1.05; std::round takes the tie -2.5 away from zero to -3
+  //   (the fixed-point multiplier for 0.5, SRDHM then RoundingDivideByPOT, gives -2 there: SRDHM's
+  //   nudge takes negative ties toward +inf). y_zp = 10: [7, 10, 11].
+  const std::vector<int8_t> x = {3, 4};
+  const std::vector<int8_t> w = {1, -3, -2, 1, 3, 2};
+  FullyConnectedParams p = make_params(1, 2, 3, 2, 10, {kHalf, kHalf, kHalf});
+  const std::vector<double> s = ptq::reference::double_scales(0.5f, {1.0f, 3.0f, 0.3f}, 1.0f);
+  CHECK(s[1] == 1.5);
+  std::vector<int8_t> y(3, 0);
+  ptq::reference::fully_connected_double_scale(p, s, x.data(), w.data(), nullptr, y.data());
+  CHECK(y == std::vector<int8_t>{7, 10, 11});
+  // The fixed-point form of unit 0 (M = 0.5): -2.5 -> -2, so 8.
+  ptq::reference::fully_connected(p, x.data(), w.data(), static_cast<const int32_t*>(nullptr), y.data());
+  CHECK(y[0] == 8);
+
+  // Per tensor (one scale) and the clamp: acc = -5 * 100 = -500 -> -250 + 10 -> -128; 7 * 100 -> 127.
+  const std::vector<double> big = {50.0};
+  ptq::reference::fully_connected_double_scale(p, big, x.data(), w.data(), nullptr, y.data());
+  CHECK(y == std::vector<int8_t>{-128, 10, 127});
+  // requantize_double_scale saturates a product past int32 before adding the zero point.
+  CHECK(ptq::reference::requantize_double_scale(2000000000, 4.0, -100, -128, 127) == 127);
+  CHECK(ptq::reference::requantize_double_scale(-2000000000, 4.0, 100, -128, 127) == -128);
+  CHECK(ptq::reference::requantize_double_scale(3, 0.5, 0, -128, 127) == 2);    // 1.5 -> 2
+  CHECK(ptq::reference::requantize_double_scale(-3, 0.5, 0, -128, 127) == -2);  // -1.5 -> -2
+}
+
 TEST_CASE("reference fully_connected: per-channel multipliers, two batches") {
   // x = [[3, -1], [0, 5]], x_zp = 1 -> [[2, -2], [-1, 4]];  w = [[10, 20], [-3, 7]];  bias = [5, -5]
   //   b0: u0 = 20 - 40 + 5 = -15        u1 = -6 - 14 - 5 = -25

@@ -195,6 +195,16 @@ TEST_CASE("conv: int8 DepthwiseConv2D and FullyConnected equal their references"
       std::vector<int8_t> expected(static_cast<std::size_t>(n * 3 * units));
       ptq::reference::fully_connected(p, input.data(), weights.data(), bias.data(), expected.data());
       CHECK(hs.get<int8_t>(y) == expected);
+
+      // LiteRT's reference requantization (double scales), through the GEMM's accumulators.
+      hs.options.fc_requantization = ptq::FcRequantization::kDoubleScale;
+      const ptq::Status st2 = hs.prepare();
+      REQUIRE_MESSAGE(st2.ok(), st2.to_string());
+      hs.set(x, input);
+      hs.run();
+      ptq::reference::fully_connected_double_scale(p, ptq::reference::double_scales(0.03f, fc_scales, 0.05f), input.data(),
+                                                   weights.data(), bias.data(), expected.data());
+      CHECK(hs.get<int8_t>(y) == expected);
     }
   }
 }

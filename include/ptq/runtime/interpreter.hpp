@@ -57,6 +57,10 @@ struct InterpreterOptions {
   const gemm::ParallelFor* parallel_for = nullptr;  // the engine's own pool (overrides threads)
   Isa isa = selected_isa();
   RoundingMode rounding = kDefaultRounding;
+  // int8 FullyConnected requantization: kFixedPoint (the default) is LiteRT's optimized kernels and
+  // TFLite Micro; kDoubleScale reproduces LiteRT's reference kernels (BUILTIN_REF) bit for bit
+  // (kernels/reference/fully_connected.hpp says how they differ).
+  FcRequantization fc_requantization = FcRequantization::kFixedPoint;
   bool profile = false;
 };
 
@@ -167,6 +171,7 @@ class Interpreter {
       tensors = graph.tensors;
       op_options.isa = options.isa;
       op_options.rounding = options.rounding;
+      op_options.fc_requantization = options.fc_requantization;
       op_options.parallel_for = options.parallel_for;
       if (op_options.parallel_for == nullptr && options.threads > 1) {
         pool = std::make_unique<ThreadPool>(options.threads);

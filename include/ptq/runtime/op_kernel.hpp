@@ -37,6 +37,7 @@ struct OpOptions {
   Isa isa = selected_isa();                               // SIMD level for the kernels
   const gemm::ParallelFor* parallel_for = nullptr;        // threads for the GEMM-based ops
   RoundingMode rounding = kDefaultRounding;               // requantization rounding
+  FcRequantization fc_requantization = FcRequantization::kFixedPoint;  // int8 FullyConnected
 };
 
 class PrepareContext {

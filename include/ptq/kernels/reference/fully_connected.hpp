@@ -26,14 +26,19 @@
 //     quantized_output_stage.
 //   - fully_connected_accumulators stops at acc: what a GEMM microkernel hands its output stage.
 //
-// Newer LiteRT builds of the *reference* kernel (kernel_type kReference only) can requantize with
-// double arithmetic, round(acc * in_scale * w_scale / out_scale); TFLite's optimized kernels, which
-// production interpreters run, use the fixed-point multiplier, and so does ptq.
+// Two TFLite requantizations (FcRequantization below). LiteRT's optimized kernels and TFLite Micro's
+// reference use the fixed-point multiplier above (kFixedPoint, ptq's default). LiteRT's reference
+// kernels (kernel_type kReference, the BUILTIN_REF resolver) requantize int8 FULLY_CONNECTED in
+// double instead (reference_integer_ops::FullyConnected/FullyConnectedPerChannel overloads taking
+// float scales): y = clamp(round(acc * s[n]) + y_zp), s[n] = double(in_scale) * double(w_scale[n]) /
+// double(out_scale), std::round (ties away from zero). The two differ by 1 in a few outputs in a
+// thousand (ties and the multiplier's 31-bit mantissa); fully_connected_double_scale is that form.
 //
 // Multipliers come from the tensors' scales as in TFLite's fully_connected.cc Prepare
 // (fully_connected_multipliers below).
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -48,6 +53,12 @@
 #include "ptq/kernels/reference/activation.hpp"
 
 PTQ_NAMESPACE_BEGIN
+
+// How an int8 fully connected layer turns its int32 accumulators into int8 (see the header).
+enum class FcRequantization {
+  kFixedPoint,   // multiply_by_quantized_multiplier: LiteRT's optimized kernels, TFLite Micro (default)
+  kDoubleScale,  // round(acc * in_scale * w_scale / out_scale) in double: LiteRT's reference kernels
+};
 
 // Everything a quantized fully connected layer needs besides its tensors, prepared once.
 struct FullyConnectedParams {
@@ -188,6 +199,44 @@ void fully_connected_accumulators(const FullyConnectedParams& p, const T* input,
       accumulators[b * p.output_depth + n] =
           fully_connected_dot(x_row, weights + n * p.input_depth, p.input_depth, p.input_zero_point,
                               p.weights_zero_point, bias, n);
+    }
+  }
+}
+
+// LiteRT's reference requantization of one accumulator: clamp(round(acc * scale) + zp, lo, hi), the
+// rounding half away from zero (std::round). The product saturates to int32 before the cast (TFLite
+// casts directly, undefined for |acc * scale| >= 2^31; no real model gets there).
+inline int32_t requantize_double_scale(int32_t acc, double scale, int32_t zero_point, int32_t lo, int32_t hi) {
+  const double r = std::round(static_cast<double>(acc) * scale);
+  const double limited = std::min(std::max(r, -2147483648.0), 2147483647.0);
+  const int64_t y = static_cast<int64_t>(limited) + zero_point;
+  return static_cast<int32_t>(std::min<int64_t>(std::max<int64_t>(y, lo), hi));
+}
+
+// The effective scales s[n] = in_scale * w_scale[n] / out_scale in double, one per weight scale.
+inline std::vector<double> double_scales(float input_scale, const std::vector<float>& weight_scales, float output_scale) {
+  std::vector<double> s(weight_scales.size());
+  for (std::size_t n = 0; n < s.size(); ++n) {
+    s[n] = static_cast<double>(input_scale) * static_cast<double>(weight_scales[n]) / static_cast<double>(output_scale);
+  }
+  return s;
+}
+
+// int8 fully connected requantized as LiteRT's reference kernels do (see the header): the
+// accumulators of fully_connected_accumulators<int8_t>, then requantize_double_scale with scales[0]
+// (per tensor) or scales[n] (per channel). p.multipliers and p.rounding are not used.
+inline void fully_connected_double_scale(const FullyConnectedParams& p, const std::vector<double>& scales,
+                                         const int8_t* input, const int8_t* weights, const int32_t* bias,
+                                         int8_t* output) {
+  PTQ_DCHECK(!scales.empty(), "fully_connected_double_scale: no scales");
+  for (int64_t b = 0; b < p.batches; ++b) {
+    const int8_t* x_row = input + b * p.input_depth;
+    for (int64_t n = 0; n < p.output_depth; ++n) {
+      const int32_t acc = fully_connected_dot(x_row, weights + n * p.input_depth, p.input_depth,
+                                              p.input_zero_point, p.weights_zero_point, bias, n);
+      const double s = scales[scales.size() == 1 ? 0 : static_cast<std::size_t>(n)];
+      output[b * p.output_depth + n] = static_cast<int8_t>(
+          requantize_double_scale(acc, s, p.output_zero_point, p.activation_min, p.activation_max));
     }
   }
 }

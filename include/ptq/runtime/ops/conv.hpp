@@ -336,6 +336,23 @@ inline Result<std::unique_ptr<PreparedOp>> prepare_fully_connected(const Prepare
   gemm::GemmOptions o;
   o.isa = ctx.options().isa;
   o.parallel_for = ctx.options().parallel_for;
+  if (ctx.options().fc_requantization == FcRequantization::kDoubleScale) {
+    // LiteRT's reference requantization: the GEMM's int32 accumulators (bias and zero points folded
+    // in), then round(acc * s[n]) in double.
+    const std::vector<double> s = reference::double_scales(ctx.input(0).quant.scales[0], *scales, ctx.output().quant.scales[0]);
+    const std::size_t acc_bytes = static_cast<std::size_t>(batches * units) * sizeof(int32_t);
+    return make_prepared_op(
+        [packed, batches, units, o, s, zp = p.output_zero_point, lo = p.activation_min, hi = p.activation_max](const RunContext& c) {
+          int32_t* acc = c.scratch_as<int32_t>();
+          gemm::fully_connected_accumulators(*packed, c.in<int8_t>(0), batches, acc, o);
+          int8_t* y = c.out<int8_t>();
+          for (int64_t i = 0; i < batches * units; ++i) {
+            const double si = s[s.size() == 1 ? 0 : static_cast<std::size_t>(i % units)];
+            y[i] = static_cast<int8_t>(reference::requantize_double_scale(acc[i], si, zp, lo, hi));
+          }
+        },
+        acc_bytes);
+  }
   return make_prepared_op([packed, batches, o](const RunContext& c) {
     gemm::fully_connected(*packed, c.in<int8_t>(0), batches, c.out<int8_t>(), o);
   });
