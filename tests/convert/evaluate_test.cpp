@@ -614,6 +614,6 @@ TEST_CASE("evaluate: per-axis clipping ranges and reading tensors as real number
   CHECK(!cv::detail::ClipRange::make(x, range));
   // Feeding ids from float samples rounds (and saturates).
   std::vector<int32_t> fed(3);
-  REQUIRE(cv::detail::float_to_tensor(std::vector<float>{2.4f, -1.6f, 1e12f}.data(), 3, ids, fed.data(), "ids").ok());
+  REQUIRE(cv::float_to_tensor(std::vector<float>{2.4f, -1.6f, 1e12f}.data(), 3, ids, fed.data(), "ids").ok());
   CHECK(fed == std::vector<int32_t>{2, -2, 2147483647});
 }

@@ -73,35 +73,6 @@ class Calibration {
   std::size_t samples_ = 0;
 };
 
-// Checks that `sample` fits `net`'s inputs and copies it in (floats; quantized inputs get the sample
-// quantized with their own parameters). `index` names the sample in messages.
-inline Status feed_sample(runtime::Interpreter& net, const InputSet& sample, std::size_t index) {
-  if (static_cast<int>(sample.size()) != net.input_count()) {
-    return invalid_argument("sample " + std::to_string(index) + " has " + std::to_string(sample.size()) +
-                            " input arrays; the model takes " + std::to_string(net.input_count()));
-  }
-  for (int i = 0; i < net.input_count(); ++i) {
-    const runtime::TensorView in = net.input(i);
-    const std::vector<float>& x = sample[static_cast<std::size_t>(i)];
-    const auto n = static_cast<std::size_t>(in.tensor->shape.num_elements());
-    if (x.size() != n) {
-      return invalid_argument("sample " + std::to_string(index) + ", input " + std::to_string(i) + " '" + in.tensor->name +
-                              "': " + std::to_string(x.size()) + " values; the model's input " +
-                              in.tensor->shape.to_string() + " takes " + std::to_string(n));
-    }
-    switch (in.tensor->dtype) {
-      case DType::kFloat32: std::copy(x.begin(), x.end(), static_cast<float*>(in.data)); break;
-      case DType::kInt8: quantize(x.data(), static_cast<int8_t*>(in.data), n, in.tensor->quant.params()); break;
-      case DType::kUInt8: quantize(x.data(), static_cast<uint8_t*>(in.data), n, in.tensor->quant.params()); break;
-      case DType::kInt16: quantize(x.data(), static_cast<int16_t*>(in.data), n, in.tensor->quant.params()); break;
-      default:
-        return unimplemented("input " + std::to_string(i) + " '" + in.tensor->name + "' is " + dtype_name(in.tensor->dtype) +
-                             "; samples feed float32 or quantized inputs");
-    }
-  }
-  return Status();
-}
-
 inline Result<Calibration> calibrate(const ir::Graph& float_model, const Dataset& data,
                                      const CalibrateOptions& options = CalibrateOptions()) {
   Result<runtime::Interpreter> created = runtime::Interpreter::create(float_model, options.interpreter);

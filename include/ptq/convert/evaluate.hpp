@@ -199,53 +199,6 @@ inline bool tensor_to_float(const ir::Tensor& t, const void* data, std::vector<f
   }
 }
 
-// round(v) clamped to [lo, hi], NaN as 0 (no undefined float-to-int conversion).
-inline double saturate_round(double v, double lo, double hi) {
-  if (std::isnan(v)) return 0.0;
-  return std::min(hi, std::max(lo, std::round(v)));
-}
-
-// `n` floats written into `dst` laid out as t (see the header's "Inputs").
-inline Status float_to_tensor(const float* x, std::size_t n, const ir::Tensor& t, void* dst, const std::string& what) {
-  if (n == 0) return Status();
-  switch (t.dtype) {
-    case DType::kFloat32: std::memcpy(dst, x, n * sizeof(float)); return Status();
-    case DType::kFloat16: float_to_half(x, static_cast<uint16_t*>(dst), n); return Status();
-    case DType::kInt8:
-    case DType::kUInt8:
-    case DType::kInt16: {
-      if (!t.is_quantized()) return invalid_argument(what + ": " + dtype_name(t.dtype) + " without quantization parameters");
-      const auto feed = [&](auto* q) {
-        using T = std::remove_pointer_t<decltype(q)>;
-        if (t.quant.is_per_axis()) {
-          quantize_per_axis<T>(x, q, t.shape, t.quant.axis_params());
-        } else {
-          quantize<T>(x, q, n, t.quant.params());
-        }
-      };
-      if (t.dtype == DType::kInt8) feed(static_cast<int8_t*>(dst));
-      if (t.dtype == DType::kUInt8) feed(static_cast<uint8_t*>(dst));
-      if (t.dtype == DType::kInt16) feed(static_cast<int16_t*>(dst));
-      return Status();
-    }
-    case DType::kInt32: {
-      auto* q = static_cast<int32_t*>(dst);
-      for (std::size_t i = 0; i < n; ++i) {
-        double v = x[i];
-        if (t.is_quantized() && t.quant.is_per_tensor()) v = v / t.quant.scales[0] + t.quant.zero_points[0];
-        q[i] = static_cast<int32_t>(saturate_round(v, -2147483648.0, 2147483647.0));
-      }
-      return Status();
-    }
-    case DType::kInt64: {
-      auto* q = static_cast<int64_t*>(dst);
-      for (std::size_t i = 0; i < n; ++i) q[i] = static_cast<int64_t>(saturate_round(x[i], -4.0e18, 4.0e18));
-      return Status();
-    }
-    default: return unimplemented(what + ": cannot feed a " + std::string(dtype_name(t.dtype)) + " tensor from float samples");
-  }
-}
-
 // The representable real range of a quantized tensor, per channel (one entry when per tensor).
 struct ClipRange {
   std::vector<double> lo, hi;
@@ -524,23 +477,8 @@ class Evaluator {
 
   // One sample: feed, run both models (and the isolated ops), accumulate.
   Status run_sample(std::size_t index, const InputSet& sample, const std::vector<int64_t>* labels) {
-    const std::string where = "evaluate: sample " + std::to_string(index);
-    if (sample.size() != static_cast<std::size_t>(float_net_->input_count())) {
-      return invalid_argument(where + ": " + std::to_string(sample.size()) + " input arrays; the models have " +
-                              std::to_string(float_net_->input_count()) + " inputs");
-    }
-    for (int i = 0; i < float_net_->input_count(); ++i) {
-      const runtime::TensorView fv = float_net_->input(i), qv = quant_net_->input(i);
-      const auto n = static_cast<std::size_t>(fv.tensor->shape.num_elements());
-      const std::vector<float>& x = sample[static_cast<std::size_t>(i)];
-      const std::string what = where + ": input " + std::to_string(i) + " '" + fv.tensor->name + "'";
-      if (x.size() != n) {
-        return invalid_argument(what + " needs " + std::to_string(n) + " values " + fv.tensor->shape.to_string() + ", got " +
-                                std::to_string(x.size()));
-      }
-      PTQ_RETURN_IF_ERROR(float_to_tensor(x.data(), n, *fv.tensor, fv.data, what));
-      PTQ_RETURN_IF_ERROR(float_to_tensor(x.data(), n, *qv.tensor, qv.data, what));
-    }
+    PTQ_RETURN_IF_ERROR(feed_sample(*float_net_, sample, index).with_context("evaluate"));
+    PTQ_RETURN_IF_ERROR(feed_sample(*quant_net_, sample, index).with_context("evaluate"));
     ++generation_;
     float_net_->run();
     quant_net_->run();
