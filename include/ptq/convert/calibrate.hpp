@@ -12,15 +12,21 @@
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "ptq/convert/dataset.hpp"
 #include "ptq/convert/observers.hpp"
 #include "ptq/core/config.hpp"
+#include "ptq/core/dtype.hpp"
 #include "ptq/core/status.hpp"
 #include "ptq/ir/graph.hpp"
+#include "ptq/kernels/float16.hpp"
 #include "ptq/kernels/quantize.hpp"
 #include "ptq/runtime/interpreter.hpp"
 
@@ -72,6 +78,81 @@ class Calibration {
   std::vector<bool> observed_;
   std::size_t samples_ = 0;
 };
+
+namespace detail {
+// round(v) clamped to [lo, hi], NaN as 0 (no undefined float-to-int conversion).
+inline double saturate_round(double v, double lo, double hi) {
+  if (std::isnan(v)) return 0.0;
+  return std::min(hi, std::max(lo, std::round(v)));
+}
+}  // namespace detail
+
+// `n` real numbers written into `dst` laid out as t: float32 copied, float16 converted, int8/uint8/int16
+// quantized with t's own parameters (per tensor or per axis), int32/int64 rounded (and quantized when
+// t has per-tensor parameters). `what` names the tensor in errors.
+inline Status float_to_tensor(const float* x, std::size_t n, const ir::Tensor& t, void* dst, const std::string& what) {
+  if (n == 0) return Status();
+  switch (t.dtype) {
+    case DType::kFloat32: std::memcpy(dst, x, n * sizeof(float)); return Status();
+    case DType::kFloat16: float_to_half(x, static_cast<uint16_t*>(dst), n); return Status();
+    case DType::kInt8:
+    case DType::kUInt8:
+    case DType::kInt16: {
+      if (!t.is_quantized()) return invalid_argument(what + ": " + dtype_name(t.dtype) + " without quantization parameters");
+      const auto feed = [&](auto* q) {
+        using T = std::remove_pointer_t<decltype(q)>;
+        if (t.quant.is_per_axis()) {
+          quantize_per_axis<T>(x, q, t.shape, t.quant.axis_params());
+        } else {
+          quantize<T>(x, q, n, t.quant.params());
+        }
+      };
+      if (t.dtype == DType::kInt8) feed(static_cast<int8_t*>(dst));
+      if (t.dtype == DType::kUInt8) feed(static_cast<uint8_t*>(dst));
+      if (t.dtype == DType::kInt16) feed(static_cast<int16_t*>(dst));
+      return Status();
+    }
+    case DType::kInt32: {
+      auto* q = static_cast<int32_t*>(dst);
+      for (std::size_t i = 0; i < n; ++i) {
+        double v = x[i];
+        if (t.is_quantized() && t.quant.is_per_tensor()) v = v / t.quant.scales[0] + t.quant.zero_points[0];
+        q[i] = static_cast<int32_t>(detail::saturate_round(v, -2147483648.0, 2147483647.0));
+      }
+      return Status();
+    }
+    case DType::kInt64: {
+      auto* q = static_cast<int64_t*>(dst);
+      for (std::size_t i = 0; i < n; ++i) q[i] = static_cast<int64_t>(detail::saturate_round(x[i], -4.0e18, 4.0e18));
+      return Status();
+    }
+    default: return unimplemented(what + ": cannot feed a " + std::string(dtype_name(t.dtype)) + " tensor from float samples");
+  }
+}
+
+
+// Checks that `sample` fits `net`'s inputs and writes it in (float_to_tensor per input). `index`
+// names the sample in messages.
+inline Status feed_sample(runtime::Interpreter& net, const InputSet& sample, std::size_t index) {
+  const std::string where = "sample " + std::to_string(index);
+  if (static_cast<int>(sample.size()) != net.input_count()) {
+    return invalid_argument(where + " has " + std::to_string(sample.size()) + " input arrays; the model takes " +
+                            std::to_string(net.input_count()));
+  }
+  for (int i = 0; i < net.input_count(); ++i) {
+    const runtime::TensorView in = net.input(i);
+    const std::vector<float>& x = sample[static_cast<std::size_t>(i)];
+    const auto n = static_cast<std::size_t>(in.tensor->shape.num_elements());
+    const std::string what = where + ", input " + std::to_string(i) + " '" + in.tensor->name + "'";
+    if (x.size() != n) {
+      return invalid_argument(what + ": " + std::to_string(x.size()) + " values; the model's input " +
+                              in.tensor->shape.to_string() + " needs " + std::to_string(n) + " values");
+    }
+    PTQ_RETURN_IF_ERROR(float_to_tensor(x.data(), n, *in.tensor, in.data, what));
+  }
+  return Status();
+}
+
 
 inline Result<Calibration> calibrate(const ir::Graph& float_model, const Dataset& data,
                                      const CalibrateOptions& options = CalibrateOptions()) {

@@ -64,6 +64,7 @@
 #include <utility>
 #include <vector>
 
+#include "ptq/convert/calibrate.hpp"
 #include "ptq/convert/dataset.hpp"
 #include "ptq/core/config.hpp"
 #include "ptq/core/dtype.hpp"
