@@ -3,7 +3,8 @@
 //
 // Each prepare checks the op against TFLite's constraints, computes the kernel's parameters once
 // (kernels/reference/elementwise.hpp and pointwise.hpp say which TFLite function each matches) and
-// returns a run that only calls the reference kernel:
+// returns a run that calls the reference kernel, or for int8 Add, Sub and the unary activations its
+// prepared tables (kernels/elementwise_tables.hpp, bit for bit the same):
 //   - dtypes: every input and the output share one dtype. float32 everywhere; int8 everywhere;
 //     int16 for Add, Sub, Mul, Relu, Relu6 and LeakyRelu (TFLite's 16x8 kernels).
 //   - quantized tensors need per-tensor quantization with a finite positive scale and a zero point
@@ -24,7 +25,9 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <type_traits>
 
+#include "ptq/kernels/elementwise_tables.hpp"
 #include "ptq/kernels/reference/elementwise.hpp"
 #include "ptq/kernels/reference/pointwise.hpp"
 #include "ptq/runtime/op_kernel.hpp"
@@ -65,6 +68,11 @@ PreparedResult prepare_quantized_binary(const PrepareContext& ctx, BinaryKind ki
   }
   const QuantizedAddParams p = make_quantized_add_params<T>(layout, *a, *b, *y, act, rounding);
   PTQ_RETURN_IF_ERROR(check_params(ctx, p.template validate<T>()));
+  if constexpr (std::is_same<T, int8_t>::value) {  // per-input tables: kernels/elementwise_tables.hpp
+    return make_prepared_op([t = make_int8_add_tables(p, kind == BinaryKind::kSub)](const RunContext& c) {
+      add_sub_int8(t, c.in<int8_t>(0), c.in<int8_t>(1), c.out<int8_t>());
+    });
+  }
   if (kind == BinaryKind::kAdd) {
     return make_prepared_op([p](const RunContext& c) { reference::add<T>(p, c.in<T>(0), c.in<T>(1), c.out<T>()); });
   }
@@ -101,6 +109,14 @@ inline PreparedResult prepare_binary(const PrepareContext& ctx, BinaryKind kind)
 
 // ---- unary activations ------------------------------------------------------------------------
 
+// An int8 unary op as the 256-entry table of its reference kernel (kernels/elementwise_tables.hpp):
+// kernel(params, x, y, n) runs once over every byte at prepare, bit for bit what it would give.
+template <class Params, class Kernel>
+PreparedResult tabulated(const Params& p, std::size_t n, Kernel kernel) {
+  const Int8LookupTable table = tabulate_int8([&](const int8_t* x, int8_t* y, std::size_t count) { kernel(p, x, y, count); });
+  return make_prepared_op([table, n](const RunContext& c) { reference::lookup(table, c.in<int8_t>(0), c.out<int8_t>(), n); });
+}
+
 // One input, one output of the same dtype and shape. `n` receives the element count.
 inline Status check_unary(const PrepareContext& ctx, std::size_t* n) {
   PTQ_RETURN_IF_ERROR(expect_io(ctx, 1));
@@ -128,6 +144,7 @@ PreparedResult prepare_quantized_relu(const PrepareContext& ctx, FusedActivation
   PTQ_RETURN_IF_ERROR(unary_params<T>(ctx, &x, &y));
   const QuantizedReluParams p = make_quantized_relu_params<T>(x, y, kind, ctx.options().rounding);
   PTQ_RETURN_IF_ERROR(check_params(ctx, p.template validate<T>()));
+  if constexpr (std::is_same<T, int8_t>::value) return tabulated(p, n, reference::relu_quantized<int8_t>);
   return make_prepared_op([p, n](const RunContext& c) { reference::relu_quantized<T>(p, c.in<T>(0), c.out<T>(), n); });
 }
 
@@ -155,6 +172,7 @@ PreparedResult prepare_quantized_leaky_relu(const PrepareContext& ctx, float alp
   PTQ_RETURN_IF_ERROR(unary_params<T>(ctx, &x, &y));
   const QuantizedLeakyReluParams p = make_quantized_leaky_relu_params(x, y, alpha, ctx.options().rounding);
   PTQ_RETURN_IF_ERROR(check_params(ctx, p.template validate<T>()));
+  if constexpr (std::is_same<T, int8_t>::value) return tabulated(p, n, reference::leaky_relu_quantized<int8_t>);
   return make_prepared_op([p, n](const RunContext& c) { reference::leaky_relu_quantized<T>(p, c.in<T>(0), c.out<T>(), n); });
 }
 
@@ -265,7 +283,7 @@ inline Result<std::unique_ptr<PreparedOp>> prepare_hard_swish(const PrepareConte
       Result<QuantizedHardSwishParams> p = make_quantized_hard_swish_params(x, y, ctx.options().rounding);
       if (!p.ok()) return ctx.error(ctx.input_name(0) + ", " + ctx.output_name() + ": " + p.status().message());
       PTQ_RETURN_IF_ERROR(check_params(ctx, p->validate()));
-      return make_prepared_op([q = *p, n](const RunContext& c) { reference::hard_swish_quantized(q, c.in<int8_t>(0), c.out<int8_t>(), n); });
+      return tabulated(*p, n, reference::hard_swish_quantized);
     }
     default: break;
   }

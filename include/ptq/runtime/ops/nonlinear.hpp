@@ -3,7 +3,8 @@
 // Each op has one input and one output of the same dtype and shape (Softmax: rank >= 1, over the last
 // axis, attribute beta). The kernels are the scalar references in kernels/reference/softmax.hpp:
 //   float32   reference::softmax / logistic / tanh (TFLite's reference float kernels)
-//   int8      Softmax: reference::softmax (TFLite's kReference integer softmax);
+//   int8      Softmax: reference::softmax (TFLite's kReference integer softmax), run through its
+//             prepared exp tables (kernels/elementwise_tables.hpp: softmax_int8, the same bits);
 //             Logistic, Tanh: a 256-entry table built at prepare (make_logistic_lut / make_tanh_lut),
 //             which is what TFLite's interpreter computes for int8 in its reference and default
 //             builds alike; the fixed-point variant (reference_integer_ops, TFLite Micro) is in the
@@ -19,6 +20,7 @@
 #include <memory>
 #include <string>
 
+#include "ptq/kernels/elementwise_tables.hpp"
 #include "ptq/kernels/reference/softmax.hpp"
 #include "ptq/runtime/op_kernel.hpp"
 #include "ptq/runtime/ops/checks.hpp"
@@ -93,7 +95,9 @@ inline Result<std::unique_ptr<PreparedOp>> prepare_softmax(const PrepareContext&
   PTQ_RETURN_IF_ERROR(check_fixed_output(ctx, yq, 1.0f / 256.0f, "1/256", -128, /*near=*/true));
   Result<SoftmaxParams> p = make_softmax_params(outer, depth, beta, xq.scale, ctx.options().rounding);
   if (!p.ok()) return ctx.error(ctx.input_name(0) + ": " + p.status().message());
-  return make_prepared_op([q = p.value()](const RunContext& c) { reference::softmax(q, c.in<int8_t>(0), c.out<int8_t>()); });
+  return make_prepared_op([t = make_int8_softmax_tables(p.value())](const RunContext& c) {
+    softmax_int8(t, c.in<int8_t>(0), c.out<int8_t>());  // reference::softmax through exp tables
+  });
 }
 
 inline Result<std::unique_ptr<PreparedOp>> prepare_logistic(const PrepareContext& ctx) {
