@@ -5,6 +5,7 @@
 // malformed quantization (validator, prepare) and of the LSTM variants ptq does not map.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -282,4 +283,58 @@ TEST_CASE("integer lstm: the zero points fold into the biases (TFLite's precompu
   CHECK(p.input_multiplier[0].shift == -2);
   CHECK(p.hidden_multiplier.multiplier == (1 << 30));
   CHECK(p.hidden_multiplier.shift == -22);
+}
+
+namespace {
+
+// The fixture's bytes with one int32 of the LSTM operator's inputs (slot `slot`) or of its
+// intermediates vector (slot -1: the vector's length; k >= 0 via `intermediate`) replaced. The
+// vectors are found by their contents (24 inputs 15, 14, ..., 17, -1 x 4; 5 intermediates 18..22).
+std::vector<uint8_t> patched(int input_slot, int32_t value, int intermediate_slot = -2, int32_t inter_value = 0) {
+  std::vector<uint8_t> bytes = tflite_test::read_bytes(kStem + ".tflite");
+  const auto find = [&](const std::vector<int32_t>& words) {
+    std::vector<uint8_t> pattern(words.size() * 4);
+    std::memcpy(pattern.data(), words.data(), pattern.size());  // little-endian host (x86, AArch64)
+    const auto it = std::search(bytes.begin(), bytes.end(), pattern.begin(), pattern.end());
+    REQUIRE(it != bytes.end());
+    return static_cast<std::size_t>(it - bytes.begin());
+  };
+  const auto put = [&](std::size_t at, int32_t v) { std::memcpy(bytes.data() + at, &v, 4); };
+  if (input_slot >= 0) {
+    const std::size_t at = find({24, 15, 14, 13, 12, 11, 10, 9, 8, 7, -1, -1, -1, 6, 5, 4, 3, -1, -1, 16, 17, -1, -1, -1, -1});
+    put(at + 4 * static_cast<std::size_t>(1 + input_slot), value);
+  }
+  if (intermediate_slot >= -1) {
+    const std::size_t at = find({5, 18, 19, 20, 21, 22});
+    put(at + 4 * static_cast<std::size_t>(1 + intermediate_slot), inter_value);
+  }
+  return bytes;
+}
+
+std::string read_error(const std::vector<uint8_t>& bytes) {
+  ptq::Result<ptq::ir::Graph> g = ptq::io::parse_tflite(bytes.data(), bytes.size());
+  return g.ok() ? std::string() : g.status().to_string();
+}
+
+}  // namespace
+
+TEST_CASE("integer lstm: the reader refuses the LSTM variants ptq does not map, each with its own message") {
+  REQUIRE(read_error(patched(-1, 0)).empty());  // the unpatched bytes read
+  CHECK(read_error(patched(1, -1)).find("input 1 is absent (CIFG LSTM is not supported)") != std::string::npos);
+  CHECK(read_error(patched(9, 7)).find("input 9 is present: a peephole LSTM (cell-to-gate weights) is not supported") !=
+        std::string::npos);
+  CHECK(read_error(patched(16, 7)).find("input 16 is present: a projection LSTM") != std::string::npos);
+  CHECK(read_error(patched(21, 7)).find("input 21 is present: a layer-norm LSTM") != std::string::npos);
+  // Intermediates: 4 instead of 5 (the length prefix), a float hidden intermediate, an absent one.
+  CHECK(read_error(patched(-1, 0, -1, 4)).find("an integer LSTM with 4 intermediates; ptq maps TFLite's 8x8->16 "
+                                               "kernel, which takes 5") != std::string::npos);
+  CHECK(read_error(patched(-1, 0, 4, 18)).find("the integer LSTM's hidden intermediate (intermediate 4) tensor 18 "
+                                               "'input_to_input_intermediate' is not int8 with per-tensor quantization") !=
+        std::string::npos);
+  CHECK(read_error(patched(-1, 0, 4, -1)).find("hidden intermediate (intermediate 4) is absent") != std::string::npos);
+  // The cell state (input 19) must be the int16 variable; the output state tensor is int8.
+  CHECK(read_error(patched(19, 16)).find("cell state (input 19) tensor 16 'tfl.pseudo_qconst' is not int16") !=
+        std::string::npos);
+  // Every refusal says where: "at byte N:".
+  CHECK(read_error(patched(9, 7)).find("at byte ") != std::string::npos);
 }

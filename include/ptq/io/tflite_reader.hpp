@@ -760,8 +760,11 @@ class Reader {
     }
     for (int i : {9, 10, 11, 16, 17, 20, 21, 22, 23}) {
       if (static_cast<std::size_t>(i) < c.in.size() && c.in[static_cast<std::size_t>(i)] >= 0) {
-        return unsupported(c.at, c.what, "input " + std::to_string(i) +
-                                             " is present (peephole, projection and layer-norm LSTMs are not supported)");
+        const char* variant = i <= 11 ? "peephole LSTM (cell-to-gate weights)"
+                              : i <= 17 ? "projection LSTM (projection weights or bias)"
+                                        : "layer-norm LSTM (layer normalization coefficients)";
+        return unsupported(c.at, c.what, "input " + std::to_string(i) + " is present: a " + variant +
+                                             " is not supported");
       }
     }
     if (!state_input(c, 18) || !state_input(c, 19)) return;
