@@ -338,3 +338,38 @@ TEST_CASE("integer lstm: the reader refuses the LSTM variants ptq does not map, 
   // Every refusal says where: "at byte N:".
   CHECK(read_error(patched(9, 7)).find("at byte ") != std::string::npos);
 }
+
+TEST_CASE("integer lstm: time major gives the batch-major fixture's bits, transposed") {
+  // Every integer operation is per batch row, so running the fixture's graph with T and B swapped
+  // (time_major, every [2, 4, k] tensor made [4, 2, k], the input transposed) must reproduce LiteRT's
+  // reference output transposed.
+  ptq::Result<ptq::ir::Graph> g = ptq::io::read_tflite(kStem + ".tflite");
+  REQUIRE(g.ok());
+  for (ptq::ir::Tensor& t : g->tensors) {
+    if (t.shape.rank() == 3 && t.shape[0] == 2 && t.shape[1] == 4) t.shape = ptq::Shape{4, 2, t.shape[2]};
+  }
+  the_lstm(*g).attrs.time_major = true;
+  ptq::Result<ptq::runtime::Interpreter> net = ptq::runtime::Interpreter::create(std::move(*g));
+  REQUIRE_MESSAGE(net.ok(), net.status().to_string());
+  const tflite_test::Npy x = tflite_test::read_npy(kStem + ".in0.npy");
+  const tflite_test::Npy want = tflite_test::read_npy(kStem + ".ref.out0.npy");
+  REQUIRE((x.ok && want.ok));
+  const int64_t B = 2, T = 4, I = 32, O = 3;
+  const ptq::runtime::TensorView in = net->input(0);
+  REQUIRE(in.bytes == x.data.size());
+  auto* xt = static_cast<float*>(in.data);
+  const auto* xb = reinterpret_cast<const float*>(x.data.data());
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t t = 0; t < T; ++t)
+      for (int64_t i = 0; i < I; ++i) xt[(t * B + b) * I + i] = xb[(b * T + t) * I + i];
+  net->run();
+  const ptq::runtime::TensorView out = net->output(0);
+  REQUIRE(out.bytes == want.data.size());
+  const auto* yt = static_cast<const float*>(out.data);
+  const auto* yb = reinterpret_cast<const float*>(want.data.data());
+  int differing = 0;
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t t = 0; t < T; ++t)
+      for (int64_t o = 0; o < O; ++o) differing += std::memcmp(&yt[(t * B + b) * O + o], &yb[(b * T + t) * O + o], 4) != 0;
+  CHECK(differing == 0);
+}
