@@ -15,6 +15,7 @@
 #include "io/tflite_test_util.hpp"
 #include "ptq/core/fixed_point_int16.hpp"
 #include "ptq/io/tflite.hpp"
+#include "ptq/ir/builder.hpp"
 #include "ptq/ir/format.hpp"
 #include "ptq/ir/validate.hpp"
 #include "ptq/kernels/reference/integer_lstm.hpp"
@@ -372,4 +373,71 @@ TEST_CASE("integer lstm: time major gives the batch-major fixture's bits, transp
     for (int64_t t = 0; t < T; ++t)
       for (int64_t o = 0; o < O; ++o) differing += std::memcmp(&yt[(t * B + b) * O + o], &yb[(b * T + t) * O + o], 4) != 0;
   CHECK(differing == 0);
+}
+
+TEST_CASE("integer lstm: one step worked by hand through the interpreter") {
+  // H = I = B = T = 1. Scales chosen so that every gate's effective multiplier is exactly 1:
+  // x 2^-7, w and r 2^-5 per gate, output state 2^-7 -> 2^-5 * 2^-7 / 2^-12 = 1 (QuantizeMultiplier:
+  // 2^30, shift 1; MBQM(v) = v). Hidden 2^-7 -> 2^-30 / 2^-7 = 2^-23 (2^30, shift -22). Cell 2^-11.
+  // Zero points 0, so h0 = 0 and no row sums fold; c0 = 0.
+  //   x = 127; w = [1, 0, -128, 2] (i, f, g, o); b = [-127, 5, -16512, -254]; r = [1, 2, 3, 4] (times h0 = 0)
+  //   i: -127 + 127 * 1 = 0         -> logistic<3>(0) = 16384 (1/2)
+  //   f: 5                           -> unused: f * c0 = 0
+  //   g: -16512 + 127 * -128 = -32768 -> tanh<3>(-8): exp_on_negative_values<4>(-32768) = 0 (the barrel
+  //      shifter takes 25520 through exp(-1/4 .. -8) down to 11 * 11 -> 0), (1 - 0) / (1 + 0): Newton
+  //      x = 15420 -> 16328 -> 16384 -> 16384, Q2 -> Q0 of 16384 - 8192 saturates: 32767; negated: -32767
+  //   o: -254 + 127 * 2 = 0          -> 16384
+  //   c = RDBPOT(16384 * 0, 15) + RDBPOT(16384 * -32767, 30 - 11 = 19) = round(-1023.97) = -1024 (-0.5 in Q4.11)
+  //   tanh<4>(-1024): exp_on_negative_values<5>(-1024 = -1.0): -1024 mod 1/4 - 1/4 = -256 -> Q0: -8192 -> 25520;
+  //      remainder 768 = bits 8, 9 (1/4, 1/2): 25520 -> 19875 -> 12055 (exp(-1)). (1 - e) / (1 + e):
+  //      d = (12055 + 32767 + 1) / 2 = 22411; x0 = 23130 - 10546 = 12584; 8192 - 8607 = -415 -> x += 4 * -159
+  //      = 11948; 8192 - 8172 = 20 -> x += 4 * 7 = 11976; 8192 - 8191 = 1 -> + 0; 4 * (11976 - 8192) = 15136
+  //      (tanh(0.5) * 2^15 = 15143.6); negative input: -15136
+  //   h = MBQM(16384 * -15136 = -247988224, 2^-23) = round(-29.5625) = -30; y = -30 (real -0.234;
+  //      float: 0.5 * tanh(-0.5) = -0.231).
+  namespace ir = ptq::ir;
+  ir::Graph g;
+  g.name = "one step";
+  const auto q = [](float s) { return ir::Quantization::per_tensor(s, 0); };
+  const auto constant = [&](const char* name, ptq::DType t, ptq::Shape shape, const void* data, std::size_t bytes,
+                            ir::Quantization quant) {
+    ir::Tensor x;
+    x.name = name;
+    x.dtype = t;
+    x.shape = std::move(shape);
+    x.quant = std::move(quant);
+    x.data = ir::Buffer::copy_of(data, bytes);
+    return g.add_tensor(std::move(x));
+  };
+  ir::Tensor xt;
+  xt.name = "x";
+  xt.dtype = ptq::DType::kInt8;
+  xt.shape = ptq::Shape{1, 1, 1};
+  xt.quant = q(1.0f / 128.0f);
+  const ir::TensorId x = g.add_tensor(xt);
+  const int8_t w[4] = {1, 0, -128, 2}, r[4] = {1, 2, 3, 4};
+  const int32_t b[4] = {-127, 5, -16512, -254};
+  const ir::TensorId wt = constant("w", ptq::DType::kInt8, ptq::Shape{4, 1}, w, 4, q(1.0f / 32.0f));
+  const ir::TensorId rt = constant("r", ptq::DType::kInt8, ptq::Shape{4, 1}, r, 4, q(1.0f / 32.0f));
+  const ir::TensorId bt = constant("b", ptq::DType::kInt32, ptq::Shape{4}, b, 16, q(1.0f / 4096.0f));
+  xt.name = "y";
+  const ir::TensorId y = g.add_tensor(xt);
+  ir::Op op;
+  op.kind = ir::OpKind::kLstm;
+  op.name = "lstm";
+  op.inputs = {x, wt, rt, bt};
+  op.outputs = {y};
+  op.attrs = ir::attrs().lstm_state(1.0f / 128.0f, 0).lstm_hidden(1.0f / 128.0f, 0).lstm_cell_scale(1.0f / 2048.0f);
+  g.ops.push_back(op);
+  g.inputs = {x};
+  g.outputs = {y};
+  ptq::Result<ptq::runtime::Interpreter> net = ptq::runtime::Interpreter::create(g);
+  REQUIRE_MESSAGE(net.ok(), net.status().to_string());
+  *static_cast<int8_t*>(net->input(0).data) = 127;
+  net->run();
+  CHECK(*static_cast<const int8_t*>(net->output(0).data) == -30);
+  // The pieces, as the comment works them.
+  CHECK(fp16::tanh<3>(-32768) == -32767);
+  CHECK(fp16::tanh<4>(-1024) == -15136);
+  CHECK(fp16::exp_on_negative_values<5>(-1024) == 12055);
 }
