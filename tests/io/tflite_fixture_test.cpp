@@ -97,7 +97,6 @@ const std::map<std::string, std::string> kUnsupported = {
     {"depthwise_int16x8", "no kernel for int16 input"},
     {"pool_int16x8", "is int16; supported: float32, int8"},
     {"addmul_int16x8", "no kernel for int16 input"},
-    {"lstm_int8_fio", "the integer (8x8->16) LSTM is not in ptq's IR"},
 };
 
 // Where LiteRT's own kernel sets disagree with its reference kernels (the fixtures' README says

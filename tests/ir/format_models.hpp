@@ -48,6 +48,11 @@ inline ptq::ir::Attributes every_attribute_set() {
   a.cell_clip = 10.0f;
   a.num_bits = 4;
   a.narrow_range = true;
+  a.lstm_state_scale = 0.0078125f;
+  a.lstm_state_zero_point = -3;
+  a.lstm_hidden_scale = 0.01f;
+  a.lstm_hidden_zero_point = 5;
+  a.lstm_cell_scale = 1.0f / 2048.0f;
   return a;
 }
 

@@ -346,7 +346,7 @@ TEST_CASE("format: round trip of every dtype, quantization, attribute and absent
   const ptq::ir::Attributes defaults;
   ptq::ir::visit_attributes([&](int, const char*, const auto& x, const auto& d) { attributes_set += x == d ? 0 : 1; },
                             g.ops[3].attrs, defaults);
-  CHECK(attributes_set == 29);
+  CHECK(attributes_set == 34);
   std::set<int> dtypes;
   bool per_axis = false, per_tensor = false, absent = false, unnamed = false;
   for (const auto& t : g.tensors) {
@@ -438,7 +438,7 @@ TEST_CASE("format: the layout is format.md's: header, table of contents, section
   // Only non-default attributes are written: none for Quantize, all 27 in tag order for op 3.
   CHECK(attr_records(f, 0).empty());
   const auto attrs = attr_records(f, 3);
-  REQUIRE(attrs.size() == 29);
+  REQUIRE(attrs.size() == 34);
   for (std::size_t i = 0; i < attrs.size(); ++i) CHECK(le(f, attrs[i], 2) == i + 1);
   CHECK(le(f, attrs[0] + 2, 2) == static_cast<uint16_t>(fmt::AttrType::kInt32));
   CHECK(le(f, attrs[0] + 8, 4) == 2);  // stride_h
@@ -451,7 +451,7 @@ TEST_CASE("format: a newer minor version's unknown attributes and sections are s
   const Graph g = ptq_test::full_model();
   const Bytes f = bytes_of(g);
 
-  // The last attribute record of op 3 (narrow_range, tag 29) gets tag 200.
+  // The last attribute record of op 3 (lstm_cell_scale, tag 34) gets tag 200.
   Bytes tag = f;
   const uint64_t last = attr_records(f, 3).back();
   put(tag, last, 200, 2);
@@ -462,7 +462,7 @@ TEST_CASE("format: a newer minor version's unknown attributes and sections are s
   auto skipped = parse(tag);
   REQUIRE_MESSAGE(skipped.ok(), skipped.status().to_string());
   Graph expected = g;
-  expected.ops[3].attrs.narrow_range = ptq::ir::Attributes{}.narrow_range;
+  expected.ops[3].attrs.lstm_cell_scale = ptq::ir::Attributes{}.lstm_cell_scale;
   CHECK(difference(expected, *skipped) == "");
 
   // An unknown section (id 77).

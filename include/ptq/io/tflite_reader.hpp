@@ -15,7 +15,8 @@
 //   MAX_POOL_2D, MEAN, RESHAPE, SOFTMAX, LOGISTIC, TANH, HARD_SWISH, LEAKY_RELU, RELU, RELU6,
 //   RELU_N1_TO_1, PAD, CONCATENATION, QUANTIZE, DEQUANTIZE, TRANSPOSE, GATHER (axis 0),
 //   EMBEDDING_LOOKUP, BATCH_MATMUL, UNIDIRECTIONAL_SEQUENCE_RNN, UNIDIRECTIONAL_SEQUENCE_LSTM
-//   (float or hybrid; no CIFG, peephole, projection or layer norm). The op code is the larger of
+//   (float, hybrid, or TFLite's full-integer 8x8->16 kernel with its 5 intermediates; no CIFG,
+//   peephole, projection or layer norm). The op code is the larger of
 //   OperatorCode.deprecated_builtin_code and builtin_code, as TFLite's GetBuiltinCode does.
 //   Operands TFLite passes as constant tensors (MEAN axes, PAD paddings, TRANSPOSE perm, RESHAPE
 //   shape) become ptq attributes; RESHAPE's new shape is its output tensor's shape.
@@ -23,7 +24,9 @@
 //   used directly by the consumers (the interpreter widens it once); the DEQUANTIZE disappears.
 // - The LSTM's four gate matrices per side (and biases) are stacked into ptq's [4H, ...] layout in
 //   the order i, f, g (cell), o; per-tensor gate scales become one per-axis quantization (axis 0).
-//   Its variable state tensors start at zero (TFLite resets them to zero as well).
+//   Its variable state tensors start at zero (TFLite resets them to zero as well). The integer
+//   LSTM's state and hidden-intermediate quantization become the op's lstm_* attributes (its int8
+//   output state starts at its zero point, as TFLite resets int8 variables).
 // - Tensors no op or graph input/output refers to are dropped; the rest keep their order.
 // - The graph is validated (ir/validate.hpp) before it is returned.
 //
@@ -356,7 +359,7 @@ class Reader {
     std::size_t at = 0;
     std::string what;  // "operator 3 (CONV_2D)"
     Table opts;
-    std::vector<int32_t> in, out;
+    std::vector<int32_t> in, out, inter;  // inter: Operator.intermediates (the integer LSTM's)
   };
 
   void read_op(const Table& op, int k) {
@@ -379,9 +382,12 @@ class Reader {
     c.what += " (" + builtin_operator_text(code.builtin) + ")";
     const std::vector<ir::TensorId> ins = optional_tensor_list(op, field::kOperatorInputs, c.what + " inputs");
     const std::vector<ir::TensorId> outs = optional_tensor_list(op, field::kOperatorOutputs, c.what + " outputs");
+    const std::vector<ir::TensorId> inter =
+        optional_tensor_list(op, field::kOperatorIntermediates, c.what + " intermediates");
     if (!ok()) return;
     c.in.assign(ins.begin(), ins.end());
     c.out.assign(outs.begin(), outs.end());
+    c.inter.assign(inter.begin(), inter.end());
     const uint8_t opts_type = v_.u8(op, field::kOperatorBuiltinOptionsType, 0, c.what + " builtin_options_type");
     if (opts_type != options::kNone) c.opts = v_.table(op, field::kOperatorBuiltinOptions, c.what + " builtin_options");
     if (!ok()) return;
@@ -754,15 +760,23 @@ class Reader {
     }
     for (int i : {9, 10, 11, 16, 17, 20, 21, 22, 23}) {
       if (static_cast<std::size_t>(i) < c.in.size() && c.in[static_cast<std::size_t>(i)] >= 0) {
-        return unsupported(c.at, c.what, "input " + std::to_string(i) +
-                                             " is present (peephole, projection and layer-norm LSTMs are not supported)");
+        const char* variant = i <= 11 ? "peephole LSTM (cell-to-gate weights)"
+                              : i <= 17 ? "projection LSTM (projection weights or bias)"
+                                        : "layer-norm LSTM (layer normalization coefficients)";
+        return unsupported(c.at, c.what, "input " + std::to_string(i) + " is present: a " + variant +
+                                             " is not supported");
       }
     }
     if (!state_input(c, 18) || !state_input(c, 19)) return;
-    if (g_.tensors[static_cast<std::size_t>(c.in[0])].dtype != DType::kFloat32) {
-      return unsupported(c.at, c.what, "the integer (8x8->16) LSTM is not in ptq's IR; float and hybrid LSTMs are");
+    const DType x_type = g_.tensors[static_cast<std::size_t>(c.in[0])].dtype;
+    if (x_type == DType::kInt8) {
+      if (!integer_lstm_attributes(c, &a)) return;
+    } else if (x_type != DType::kFloat32) {
+      return unsupported(c.at, c.what, std::string("input 0 is ") + dtype_name(x_type) +
+                                           "; ptq maps float, hybrid and integer (int8 8x8->16) LSTMs");
+    } else if (!recurrent_activation(c, field::kSeqLstmActivation, &a.recurrent_activation)) {
+      return;
     }
-    if (!recurrent_activation(c, field::kSeqLstmActivation, &a.recurrent_activation)) return;
     a.cell_clip = v_.f32(c.opts, field::kSeqLstmCellClip, 0.0f, c.what);
     if (v_.f32(c.opts, field::kSeqLstmProjClip, 0.0f, c.what) != 0.0f) {
       return unsupported(c.at, c.what, "proj_clip without projection");
@@ -778,6 +792,56 @@ class Reader {
     const ir::TensorId b = stack(c, {c.in[12], c.in[13], c.in[14], c.in[15]}, base + "/lstm_bias");
     if (!ok()) return;
     emit(c, ir::OpKind::kLstm, {c.in[0], w, r, b, ir::kNoTensor, ir::kNoTensor}, a);
+  }
+
+  // The integer LSTM's quantization (ir/graph.hpp, "Recurrent ops") from its state variables (18 the
+  // output state, int8; 19 the cell state, int16) and intermediate 4 (the hidden state); TFLite's
+  // 8x8->16 kernel wants exactly 5 intermediates (0-3 carry layer-norm scales, unused without layer
+  // norm). Its fused activation is ignored by that kernel (tanh throughout): ptq's op says tanh.
+  bool integer_lstm_attributes(const OpCtx& c, ir::Attributes* a) {
+    if (c.inter.size() != 5) {
+      unsupported(c.at, c.what, "an integer LSTM with " + std::to_string(c.inter.size()) +
+                                    " intermediates; ptq maps TFLite's 8x8->16 kernel, which takes 5 (12: the 8x8->8 "
+                                    "variant is not supported)");
+      return false;
+    }
+    for (int i : {18, 19}) {
+      if (c.in[static_cast<std::size_t>(i)] < 0) {
+        fail(c.at, c.what, "the integer LSTM needs its state input " + std::to_string(i) + " (it holds the quantization)");
+        return false;
+      }
+    }
+    const auto per_tensor = [&](int32_t id, DType want, const char* role, ir::Quantization* q) {
+      if (id < 0) {
+        fail(c.at, c.what, std::string("the integer LSTM's ") + role + " is absent (-1)");
+        return false;
+      }
+      const ir::Tensor& t = g_.tensors[static_cast<std::size_t>(id)];
+      if (t.dtype != want || !t.quant.is_per_tensor()) {
+        unsupported(c.at, c.what, std::string("the integer LSTM's ") + role + " " + g_.describe_tensor(id) + " is not " +
+                                      dtype_name(want) + " with per-tensor quantization");
+        return false;
+      }
+      *q = t.quant;
+      return true;
+    };
+    ir::Quantization state, cell, hidden;
+    if (!per_tensor(c.in[18], DType::kInt8, "output state (input 18)", &state) ||
+        !per_tensor(c.in[19], DType::kInt16, "cell state (input 19)", &cell) ||
+        !per_tensor(c.inter[4], DType::kInt8, "hidden intermediate (intermediate 4)", &hidden))
+      return false;
+    a->recurrent_activation = ir::RecurrentActivation::kTanh;
+    a->lstm_state_scale = state.scales[0];
+    a->lstm_state_zero_point = state.zero_points[0];
+    a->lstm_cell_scale = cell.scales[0];
+    a->lstm_hidden_scale = hidden.scales[0];
+    a->lstm_hidden_zero_point = hidden.zero_points[0];
+    if (cell.zero_points[0] != 0) {
+      unsupported(c.at, c.what, "the integer LSTM's cell state has zero point " + std::to_string(cell.zero_points[0]) +
+                                    "; TFLite's kernel assumes 0");
+      return false;
+    }
+    return true;
   }
 
   // Stacks four constant gate tensors along axis 0 into one new constant.

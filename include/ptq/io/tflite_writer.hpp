@@ -13,7 +13,9 @@
 //   and the recurrent ops' variable state tensors.
 // - Flatten becomes RESHAPE, EmbeddingLookup becomes GATHER (axis 0), Lstm becomes
 //   UNIDIRECTIONAL_SEQUENCE_LSTM (gates split back; a per-axis scale per gate must be uniform
-//   within the gate, as TFLite's hybrid LSTM takes one scale per gate matrix), Rnn becomes
+//   within the gate, as TFLite's hybrid LSTM takes one scale per gate matrix; an int8 Lstm is the
+//   integer 8x8->16 LSTM: 24 inputs, int8 / int16 variable states and the 5 intermediates TFLite
+//   wants, quantized from the op's lstm_* attributes), Rnn becomes
 //   UNIDIRECTIONAL_SEQUENCE_RNN. Ops outside the subset (Clip, HardSigmoid, Gru, bidirectional
 //   recurrent ops, ...) are an unimplemented error naming the op.
 // - OperatorCode.version is 1 for every op, deprecated_builtin_code holds min(code, 127) and
@@ -91,7 +93,7 @@ class Writer {
   };
   struct OpOut {
     int32_t code = 0;
-    std::vector<int32_t> in, out;
+    std::vector<int32_t> in, out, inter;  // inter: Operator.intermediates (the integer LSTM's)
     uint8_t opts_type = options::kNone;
     // Options as (slot, kind, value) records, written into the options table.
     struct Field {
@@ -327,6 +329,27 @@ class Writer {
         PTQ_RETURN_IF_ERROR(split_gates(i, op.inputs[2], &r));
         PTQ_RETURN_IF_ERROR(split_gates(i, op.inputs[3], &b));
         const int64_t hidden = g_.tensor(op.inputs[2]).shape[1];
+        if (g_.tensor(op.inputs[0]).dtype == DType::kInt8) {  // the integer (8x8->16) LSTM
+          const ir::Quantization state_q = ir::Quantization::per_tensor(a.lstm_state_scale, a.lstm_state_zero_point);
+          const ir::Quantization cell_q = ir::Quantization::per_tensor(a.lstm_cell_scale, 0);
+          o.in = {in_id(op.inputs[0]), w[0], w[1], w[2], w[3], r[0], r[1], r[2], r[3], -1, -1, -1,
+                  b[0], b[1], b[2], b[3], -1, -1,
+                  state(op, hidden, "/output_state", DType::kInt8, state_q),
+                  state(op, hidden, "/cell_state", DType::kInt16, cell_q), -1, -1, -1, -1};
+          static const char* const kIntermediate[] = {"input_to_input", "input_to_forget", "input_to_cell",
+                                                      "input_to_output", "effective_hidden_scale"};
+          for (int k = 0; k < 5; ++k) {
+            ir::Tensor t;
+            t.name = unique_name(g_.tensor(op.outputs[0]).name + "/" + kIntermediate[k] + "_intermediate");
+            t.shape = Shape{0};
+            if (k == 4) {
+              t.dtype = DType::kInt8;
+              t.quant = ir::Quantization::per_tensor(a.lstm_hidden_scale, a.lstm_hidden_zero_point);
+            }
+            o.inter.push_back(add_extra(std::move(t)));
+          }
+          break;
+        }
         o.in = {in_id(op.inputs[0]), w[0], w[1], w[2], w[3], r[0], r[1], r[2], r[3], -1, -1, -1,
                 b[0], b[1], b[2], b[3], -1, -1, state(op, hidden, "/output_state"), state(op, hidden, "/cell_state")};
         break;
@@ -338,13 +361,17 @@ class Writer {
     return {};
   }
 
-  // A zero variable state [batch, width] for a recurrent op.
-  int32_t state(const ir::Op& op, int64_t width, const char* suffix) {
+  // A variable state [batch, width] for a recurrent op (float32; the integer LSTM's int8 output
+  // state and int16 cell state carry its quantization), which TFLite starts at zero (int8: at its
+  // zero point).
+  int32_t state(const ir::Op& op, int64_t width, const char* suffix, DType dtype = DType::kFloat32,
+                ir::Quantization quant = {}) {
     const ir::Tensor& x = g_.tensor(op.inputs[0]);
     const int64_t batch = x.shape.rank() >= 2 ? (op.attrs.time_major ? x.shape[1] : x.shape[0]) : 1;
     ir::Tensor t;
     t.name = unique_name(g_.tensor(op.outputs[0]).name + suffix);
-    t.dtype = DType::kFloat32;
+    t.dtype = dtype;
+    t.quant = std::move(quant);
     t.shape = Shape{batch, width};
     return add_extra(std::move(t), /*is_variable=*/true);
   }
@@ -471,6 +498,7 @@ class Writer {
       const OpOut& o = ops_[k];
       const FlatBuilder::Ref in = b.vector_i32(o.in);
       const FlatBuilder::Ref out = b.vector_i32(o.out);
+      const FlatBuilder::Ref inter = o.inter.empty() ? 0 : b.vector_i32(o.inter);
       FlatBuilder::Ref opts = 0;
       if (o.opts_type != options::kNone) {
         std::map<int, FlatBuilder::Ref> vecs;
@@ -496,6 +524,7 @@ class Writer {
         b.add_u8(field::kOperatorBuiltinOptionsType, o.opts_type);
         b.add_ref(field::kOperatorBuiltinOptions, opts);
       }
+      if (inter) b.add_ref(field::kOperatorIntermediates, inter);
       op_refs.push_back(b.end_table());
     }
     // Subgraph and model.

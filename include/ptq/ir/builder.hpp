@@ -61,6 +61,18 @@ class AttrBuilder {
   AttrBuilder& bidirectional(bool v = true) { a_.bidirectional = v; return *this; }
   AttrBuilder& recurrent_activation(RecurrentActivation r) { a_.recurrent_activation = r; return *this; }
   AttrBuilder& cell_clip(float c) { a_.cell_clip = c; return *this; }
+  // The integer Lstm's quantization (graph.hpp, "Recurrent ops").
+  AttrBuilder& lstm_state(float scale, int32_t zero_point) {
+    a_.lstm_state_scale = scale;
+    a_.lstm_state_zero_point = zero_point;
+    return *this;
+  }
+  AttrBuilder& lstm_hidden(float scale, int32_t zero_point) {
+    a_.lstm_hidden_scale = scale;
+    a_.lstm_hidden_zero_point = zero_point;
+    return *this;
+  }
+  AttrBuilder& lstm_cell_scale(float s) { a_.lstm_cell_scale = s; return *this; }
 
   operator const Attributes&() const { return a_; }  // NOLINT: implicit by design
   const Attributes& get() const { return a_; }

@@ -76,7 +76,7 @@ namespace format {
 
 inline constexpr uint8_t kMagic[8] = {0x89, 'P', 'T', 'Q', '\r', '\n', 0x1A, '\n'};
 inline constexpr uint16_t kMajorVersion = 1;
-inline constexpr uint16_t kMinorVersion = 1;  // 1.1: FakeQuant (op 62), attributes 28-29
+inline constexpr uint16_t kMinorVersion = 2;  // 1.1: FakeQuant (op 62), attributes 28-29; 1.2: attributes 30-34 (integer Lstm)
 
 inline constexpr std::size_t kHeaderSize = 64;
 inline constexpr std::size_t kTocEntrySize = 32;

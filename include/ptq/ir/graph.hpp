@@ -121,6 +121,15 @@ enum class OpKind : uint16_t {
 // with float x give the hybrid op (activations quantized per batch row on the fly, as TFLite's
 // hybrid sequence ops; attribute asymmetric_quantize_inputs).
 // `activation` (RNN's act, LSTM's cell act) uses RecurrentActivation.
+// Integer Lstm (TFLite's full-integer "8x8->16" UNIDIRECTIONAL_SEQUENCE_LSTM): x int8 (per tensor),
+// w and r int8 symmetric with one scale per gate (per axis 0, uniform within each gate's H rows, or
+// per tensor), b int32 [4H], y int8; unidirectional, tanh, no initial states (they start as TFLite
+// resets its variables: h at the output state's zero point, c at 0). The quantization TFLite keeps
+// in tensors the IR does not have -- the output state h, the cell state c (a power of two in
+// [2^-15, 2^-9]) and the hidden intermediate (h before it becomes the output state) -- is carried
+// by the attributes lstm_state_scale / _zero_point, lstm_cell_scale and lstm_hidden_scale /
+// _zero_point; the gate pre-activations are Q3.12 (TFLite's fixed choice without layer norm).
+// kernels/reference/integer_lstm.hpp states the arithmetic.
 enum class RecurrentActivation : uint8_t { kTanh = 0, kRelu = 1, kSigmoid = 2 };
 
 inline const char* op_kind_name(OpKind k) {
@@ -228,6 +237,13 @@ struct Attributes {
   // FakeQuant (its range is clip_min, clip_max). Format 1.1.
   int32_t num_bits = 8;
   bool narrow_range = false;
+  // Integer Lstm (int8 x; see "Recurrent ops"): the quantization of TFLite's output state variable
+  // (h), of its hidden intermediate and of its cell state variable (c). Format 1.2.
+  float lstm_state_scale = 0.0f;
+  int32_t lstm_state_zero_point = 0;
+  float lstm_hidden_scale = 0.0f;
+  int32_t lstm_hidden_zero_point = 0;
+  float lstm_cell_scale = 0.0f;
 
   friend bool operator==(const Attributes& a, const Attributes& b);
   friend bool operator!=(const Attributes& a, const Attributes& b) { return !(a == b); }
@@ -267,6 +283,11 @@ void visit_attributes(Visitor&& visit, Attrs&... a) {
   visit(27, "cell_clip", a.cell_clip...);
   visit(28, "num_bits", a.num_bits...);
   visit(29, "narrow_range", a.narrow_range...);
+  visit(30, "lstm_state_scale", a.lstm_state_scale...);
+  visit(31, "lstm_state_zero_point", a.lstm_state_zero_point...);
+  visit(32, "lstm_hidden_scale", a.lstm_hidden_scale...);
+  visit(33, "lstm_hidden_zero_point", a.lstm_hidden_zero_point...);
+  visit(34, "lstm_cell_scale", a.lstm_cell_scale...);
 }
 
 inline bool operator==(const Attributes& a, const Attributes& b) {

@@ -9,7 +9,8 @@
 // are runtime tensors, graph outputs are produced; tensor names unique; shapes non-negative;
 // constants hold exactly byte_size() bytes; quantization well formed (finite positive scales,
 // zero points in the dtype's range, per-axis counts match the axis dimension); quantized integer
-// runtime tensors have quantization; declared output shapes equal the inferred ones.
+// runtime tensors have quantization; declared output shapes equal the inferred ones; an integer
+// (int8 x) Lstm's quantization attributes are well formed.
 // Whether a dtype combination is supported by the interpreter is the interpreter's check.
 #pragma once
 
@@ -88,6 +89,35 @@ inline void check_tensor(const Graph& g, TensorId id, std::vector<std::string>& 
   }
 }
 
+// The integer Lstm's quantization attributes (graph.hpp, "Recurrent ops"): finite positive scales,
+// int8 zero points, and a cell scale that is a power of two in [2^-15, 2^-9].
+inline void check_integer_lstm_attributes(const Op& op, const std::string& what, std::vector<std::string>& problems) {
+  const Attributes& a = op.attrs;
+  const auto scale = [&](float v, const char* name) {
+    if (!std::isfinite(v) || !(v > 0.0f)) {
+      problems.push_back(what + ": integer Lstm attribute " + name + " = " + std::to_string(v) +
+                         " is not a finite positive scale");
+    }
+  };
+  const auto zero_point = [&](int32_t z, const char* name) {
+    if (z < -128 || z > 127) {
+      problems.push_back(what + ": integer Lstm attribute " + name + " = " + std::to_string(z) +
+                         " is outside int8's range");
+    }
+  };
+  scale(a.lstm_state_scale, "lstm_state_scale");
+  zero_point(a.lstm_state_zero_point, "lstm_state_zero_point");
+  scale(a.lstm_hidden_scale, "lstm_hidden_scale");
+  zero_point(a.lstm_hidden_zero_point, "lstm_hidden_zero_point");
+  const float c = a.lstm_cell_scale;
+  int exponent = 0;
+  const float mantissa = std::isfinite(c) && c > 0.0f ? std::frexp(c, &exponent) : 0.0f;
+  if (mantissa != 0.5f || exponent - 1 < -15 || exponent - 1 > -9) {
+    problems.push_back(what + ": integer Lstm attribute lstm_cell_scale = " + std::to_string(c) +
+                       " is not a power of two in [2^-15, 2^-9]");
+  }
+}
+
 }  // namespace detail
 
 inline std::vector<std::string> find_problems(const Graph& g) {
@@ -157,6 +187,10 @@ inline std::vector<std::string> find_problems(const Graph& g) {
       }
     }
     if (!ids_ok) continue;
+    if (op.kind == OpKind::kLstm && !op.inputs.empty() && op.inputs[0] != kNoTensor &&
+        g.tensor(op.inputs[0]).dtype == DType::kInt8) {
+      detail::check_integer_lstm_attributes(op, what, problems);
+    }
     Result<std::vector<Shape>> shapes = infer_output_shapes(g, i);
     if (!shapes.ok()) {
       problems.push_back(shapes.status().message());

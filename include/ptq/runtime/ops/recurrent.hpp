@@ -11,6 +11,12 @@
 // dtype, shape and quantization against the sizes B, T, I (from x) and H (from the forward r),
 // naming the tensor; run only gathers the pointers and calls the kernel, with the kernel's scratch
 // from the interpreter.
+//
+// An Lstm whose x is int8 is TFLite's integer (8x8->16) LSTM (ir/graph.hpp, "Recurrent ops";
+// kernels/reference/integer_lstm.hpp): prepare_integer_lstm checks x int8 per tensor, constant w
+// [4H, I] and r [4H, H] int8 symmetric with one scale per gate, constant b int32 [4H], no initial
+// states, unidirectional, tanh, y int8 [B, T, H] (time_major [T, B, H]) and the lstm_* attributes,
+// then folds the zero points into the biases once.
 #pragma once
 
 #include <cmath>
@@ -22,6 +28,7 @@
 #include <utility>
 #include <vector>
 
+#include "ptq/kernels/reference/integer_lstm.hpp"
 #include "ptq/kernels/reference/recurrent.hpp"
 #include "ptq/runtime/op_kernel.hpp"
 
@@ -94,8 +101,123 @@ inline Status check_recurrent_weights(const PrepareContext& ctx, int i, bool hyb
   return {};
 }
 
+// One scale per gate of an int8 integer-Lstm weight [4H, D]: per tensor, or per axis 0 with each
+// gate's H rows sharing one scale (TFLite keeps one per-tensor scale per gate matrix).
+inline Status integer_lstm_gate_scales(const PrepareContext& ctx, int i, const Shape& expected, float* scales) {
+  const ir::Tensor& t = ctx.input(i);
+  if (t.dtype != DType::kInt8) {
+    return ctx.unsupported(ctx.input_name(i) + " is " + dtype_name(t.dtype) + "; the integer Lstm takes int8 weights");
+  }
+  if (t.shape != expected) {
+    return ctx.error(ctx.input_name(i) + " has shape " + t.shape.to_string() + "; expected " + expected.to_string() +
+                     " (4 gates i, f, g, o stacked)");
+  }
+  if (!t.is_constant()) return ctx.unsupported(ctx.input_name(i) + " is not a constant (its row sums are folded at prepare)");
+  const ir::Quantization& q = t.quant;
+  const int64_t H = expected[0] / 4;
+  if (q.empty()) return ctx.error(ctx.input_name(i) + " is int8 without quantization parameters");
+  if (q.is_per_axis() && (q.axis != 0 || static_cast<int64_t>(q.scales.size()) != expected[0])) {
+    return ctx.unsupported(ctx.input_name(i) + " is quantized along axis " + std::to_string(q.axis) + " with " +
+                           std::to_string(q.scales.size()) + " scales; expected one per row (axis 0) or per tensor");
+  }
+  if (!q.is_per_axis() && q.scales.size() != 1) {
+    return ctx.error(ctx.input_name(i) + " has " + std::to_string(q.scales.size()) + " scales without per_axis");
+  }
+  for (int k = 0; k < 4; ++k) {
+    const std::size_t first = q.is_per_axis() ? static_cast<std::size_t>(k * H) : 0;
+    scales[k] = q.scales[first];
+    for (int64_t n = 0; n < (q.is_per_axis() ? H : 1); ++n) {
+      const std::size_t at = first + static_cast<std::size_t>(n);
+      if (q.zero_points[at] != 0) {
+        return ctx.unsupported(ctx.input_name(i) + " has zero point " + std::to_string(q.zero_points[at]) +
+                               " at row " + std::to_string(at) + "; integer Lstm weights are symmetric");
+      }
+      if (q.scales[at] != scales[k]) {
+        return ctx.unsupported(ctx.input_name(i) + ": row " + std::to_string(at) + "'s scale " +
+                               std::to_string(q.scales[at]) + " differs from its gate's first row's " +
+                               std::to_string(scales[k]) + " (TFLite's integer LSTM takes one scale per gate)");
+      }
+    }
+  }
+  return {};
+}
+
+inline Result<std::unique_ptr<PreparedOp>> prepare_integer_lstm(const PrepareContext& ctx) {
+  const ir::Attributes& a = ctx.attrs();
+  IntegerLstmParams p;
+  p.time_major = a.time_major;
+  p.rounding = ctx.options().rounding;
+  if (a.bidirectional) return ctx.unsupported("the integer Lstm is unidirectional only (TFLite's)");
+  if (a.recurrent_activation != ir::RecurrentActivation::kTanh) {
+    return ctx.unsupported("the integer Lstm's cell activation is tanh (TFLite's integer kernel has no other)");
+  }
+  if (ctx.input_count() < 4 || ctx.input_count() > 6) {
+    return ctx.error("has " + std::to_string(ctx.input_count()) + " inputs; expected x, w, r, b (and absent h0, c0)");
+  }
+  for (int k = 0; k < 4; ++k) {
+    if (!ctx.has_input(k)) return ctx.error("input " + std::to_string(k) + " (x, w, r, b) is missing");
+  }
+  for (int k = 4; k < ctx.input_count(); ++k) {
+    if (ctx.has_input(k)) {
+      return ctx.unsupported(ctx.input_name(k) + ": the integer Lstm takes no initial state (h starts at the output "
+                             "state's zero point, c at 0, as TFLite resets its variable tensors)");
+    }
+  }
+  if (ctx.output_count() != 1) return ctx.error("has " + std::to_string(ctx.output_count()) + " outputs; expected 1");
+  const ir::Tensor& x = ctx.input(0);
+  if (x.shape.rank() != 3) {
+    return ctx.error(ctx.input_name(0) + " has shape " + x.shape.to_string() + "; expected rank 3 " +
+                     (p.time_major ? "[T, B, I] (time_major)" : "[B, T, I]"));
+  }
+  if (!x.quant.is_per_tensor()) return ctx.error(ctx.input_name(0) + " is int8 without per-tensor quantization");
+  p.batches = p.time_major ? x.shape[1] : x.shape[0];
+  p.time_steps = p.time_major ? x.shape[0] : x.shape[1];
+  p.input_size = x.shape[2];
+  const ir::Tensor& r = ctx.input(2);
+  if (r.shape.rank() != 2 || r.shape[1] < 0 || r.shape[0] != 4 * r.shape[1]) {
+    return ctx.error(ctx.input_name(2) + " has shape " + r.shape.to_string() + "; expected [4 * H, H]");
+  }
+  p.hidden_size = r.shape[1];
+  const int64_t H = p.hidden_size;
+  IntegerLstmScales s;
+  s.input_scale = x.quant.scales[0];
+  s.input_zero_point = x.quant.zero_points[0];
+  PTQ_RETURN_IF_ERROR(integer_lstm_gate_scales(ctx, 1, Shape{4 * H, p.input_size}, s.input_weight_scales));
+  PTQ_RETURN_IF_ERROR(integer_lstm_gate_scales(ctx, 2, Shape{4 * H, H}, s.recurrent_weight_scales));
+  const ir::Tensor& b = ctx.input(3);
+  if (b.dtype != DType::kInt32 || b.shape != Shape{4 * H} || !b.is_constant()) {
+    return ctx.unsupported(ctx.input_name(3) + " is " + dtype_name(b.dtype) + " " + b.shape.to_string() +
+                           (b.is_constant() ? "" : " (not constant)") + "; expected a constant int32 [4 * H]");
+  }
+  const ir::Tensor& y = ctx.output(0);
+  const Shape y_shape = p.time_major ? Shape{p.time_steps, p.batches, H} : Shape{p.batches, p.time_steps, H};
+  if (y.dtype != DType::kInt8 || y.shape != y_shape) {
+    return ctx.unsupported(ctx.output_name(0) + " is " + dtype_name(y.dtype) + " " + y.shape.to_string() +
+                           "; expected int8 " + y_shape.to_string());
+  }
+  s.state_scale = a.lstm_state_scale;
+  s.state_zero_point = a.lstm_state_zero_point;
+  s.hidden_scale = a.lstm_hidden_scale;
+  s.hidden_zero_point = a.lstm_hidden_zero_point;
+  s.cell_scale = a.lstm_cell_scale;
+  s.cell_clip = a.cell_clip;
+  const Status prepared = reference::integer_lstm_prepare(s, ctx.constant<int8_t>(1), ctx.constant<int8_t>(2),
+                                                          ctx.constant<int32_t>(3), &p, ctx.what());
+  if (!prepared.ok()) return prepared;
+  const std::size_t scratch = reference::integer_lstm_scratch_bytes(p);
+  return make_prepared_op(
+      [p = std::move(p)](const RunContext& c) {
+        reference::integer_lstm_sequence(p, c.in<int8_t>(0), c.in<int8_t>(1), c.in<int8_t>(2), c.out<int8_t>(),
+                                         c.scratch);
+      },
+      scratch);
+}
+
 inline Result<std::unique_ptr<PreparedOp>> prepare_recurrent(const PrepareContext& ctx, RecurrentCell cell) {
   const ir::Attributes& a = ctx.attrs();
+  if (cell == RecurrentCell::kLstm && ctx.has_input(0) && ctx.input(0).dtype == DType::kInt8) {
+    return prepare_integer_lstm(ctx);
+  }
   RecurrentParams p;
   p.cell = cell;
   p.time_major = a.time_major;
