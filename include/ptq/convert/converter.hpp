@@ -982,7 +982,10 @@ inline Result<Conversion> convert_full_integer(const ir::Graph& model, const Con
     }
     if (!has_int8_kernel(op.kind)) {
       reason[i] = std::string("no int8 kernel for ") + ir::op_kind_name(op.kind) +
-                  (is_recurrent(op.kind) ? " (full-integer recurrent ops are not implemented; dynamic range runs them hybrid)" : "");
+                  (op.kind == OpKind::kLstm
+                       ? " (the interpreter runs TFLite's integer LSTM from .tflite files; the converter does not yet "
+                         "calibrate its cell state and hidden intermediate)"
+                       : is_recurrent(op.kind) ? " (no full-integer kernel for this recurrent op)" : "");
       continue;
     }
     const bool fixed_or_tied = ir::fixed_output_params(op.kind, DType::kInt8).has_value() || tied_input(op.kind) >= 0;
