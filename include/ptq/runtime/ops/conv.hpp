@@ -12,12 +12,17 @@
 //                          output channel, zero point 0                          conv/depthwise: hybrid_conv.hpp
 //   int8     int8          int8 constant, per tensor or per     int32 constant  conv.hpp / depthwise.hpp /
 //                          output channel, zero point 0                          gemm.hpp (SIMD)
+//   16x8     int16 (zero   int8 constant, per tensor or per     int64 constant  reference/conv_16x8.hpp
+//            point 0)      output channel, zero point 0         (or absent)     (scalar, as TFLite runs it)
 //
 // The int8 form follows TFLite's int8 spec and Prepare checks: activations per tensor; weights
 // symmetric in [-127, 127] (per-axis along axis 0 for conv and fully connected, axis 3 for
 // depthwise); bias scale = input scale * weight scale (checked to TFLite's tolerance when the bias
 // carries quantization); multipliers from the scales as TFLite computes them; the fused activation
-// as a clamp on the output. Hybrid ops quantize their input per batch row (fully connected,
+// as a clamp on the output. The 16x8 form is TFLite's 16x8 scheme: int16 activations with zero point 0
+// (checked), the same weight rules, int64 bias (TFLite's converter emits int64; an int32 bias is
+// refused with an error naming it), requantization as reference/conv_16x8.hpp documents (int64
+// fixed-point multiply for conv and depthwise, double for fully connected, as LiteRT). Hybrid ops quantize their input per batch row (fully connected,
 // TFLite's asymmetric_quantize_inputs) or per image (conv, depthwise) on every run.
 #pragma once
 
@@ -36,6 +41,7 @@
 #include "ptq/kernels/hybrid.hpp"
 #include "ptq/kernels/hybrid_conv.hpp"
 #include "ptq/kernels/reference/conv.hpp"
+#include "ptq/kernels/reference/conv_16x8.hpp"
 #include "ptq/kernels/reference/depthwise_conv.hpp"
 #include "ptq/kernels/reference/fully_connected.hpp"
 #include "ptq/kernels/reference/hybrid.hpp"
@@ -46,7 +52,7 @@ PTQ_NAMESPACE_BEGIN
 namespace runtime {
 namespace detail {
 
-enum class LayerForm { kFloat, kHybrid, kInt8 };
+enum class LayerForm { kFloat, kHybrid, kInt8, kInt16x8 };
 
 // Which form the op's dtypes select, or an error naming the combination.
 inline Result<LayerForm> layer_form(const PrepareContext& ctx) {
@@ -54,9 +60,10 @@ inline Result<LayerForm> layer_form(const PrepareContext& ctx) {
   if (x == DType::kFloat32 && w == DType::kFloat32 && y == DType::kFloat32) return LayerForm::kFloat;
   if (x == DType::kFloat32 && w == DType::kInt8 && y == DType::kFloat32) return LayerForm::kHybrid;
   if (x == DType::kInt8 && w == DType::kInt8 && y == DType::kInt8) return LayerForm::kInt8;
+  if (x == DType::kInt16 && w == DType::kInt8 && y == DType::kInt16) return LayerForm::kInt16x8;
   return ctx.unsupported(std::string("no kernel for ") + dtype_name(x) + " input, " + dtype_name(w) + " weights and " +
                          dtype_name(y) + " output (supported: float32/float32/float32, float32/int8/float32 hybrid, "
-                         "int8/int8/int8)");
+                         "int8/int8/int8, int16/int8/int16)");
 }
 
 // The weights' scales (one, or one per output channel along `axis`), checking zero points are 0.
@@ -112,6 +119,49 @@ inline Result<const int32_t*> int8_bias(const PrepareContext& ctx, float input_s
     }
   }
   return b.data.as<int32_t>();
+}
+
+// The 16x8 form's per-tensor parameters: input and output int16 with zero point 0, and the fused
+// activation's clamp in int16.
+struct Quantization16x8 {
+  QuantParams input, output;
+  QuantizedActivationRange range;
+};
+
+inline Result<Quantization16x8> quantization_16x8(const PrepareContext& ctx) {
+  Quantization16x8 q;
+  PTQ_RETURN_IF_ERROR(per_tensor_params<int16_t>(ctx, ctx.input(0), ctx.input_name(0), &q.input));
+  PTQ_RETURN_IF_ERROR(per_tensor_params<int16_t>(ctx, ctx.output(), ctx.output_name(), &q.output));
+  q.range = reference::calculate_activation_range_quantized<int16_t>(ctx.attrs().activation, q.output);
+  return q;
+}
+
+// The 16x8 bias: absent, or an int64 constant of `channels` values (scale, when present, = input
+// scale * weight scale as for int8).
+inline Result<const int64_t*> int16x8_bias(const PrepareContext& ctx, int64_t channels, float input_scale,
+                                           const std::vector<float>& w_scales) {
+  if (!ctx.has_input(2)) return static_cast<const int64_t*>(nullptr);
+  const ir::Tensor& b = ctx.input(2);
+  if (b.dtype != DType::kInt64) {
+    return ctx.unsupported(ctx.input_name(2) + " (bias) is " + dtype_name(b.dtype) +
+                           "; the int16 (16x8) kernels take an int64 bias");
+  }
+  if (!b.is_constant()) return ctx.unsupported(ctx.input_name(2) + " (bias) must be a constant");
+  if (b.shape.num_elements() != channels) {
+    return ctx.error(ctx.input_name(2) + " (bias) has " + std::to_string(b.shape.num_elements()) + " values; expected " +
+                     std::to_string(channels) + " (one per output channel)");
+  }
+  for (int32_t zp : b.quant.zero_points) {
+    if (zp != 0) return ctx.error(ctx.input_name(2) + " (bias) has zero point " + std::to_string(zp) + "; expected 0");
+  }
+  for (std::size_t c = 0; c < b.quant.scales.size(); ++c) {
+    const double expected = static_cast<double>(input_scale) * w_scales[w_scales.size() == 1 ? 0 : c % w_scales.size()];
+    if (std::abs(b.quant.scales[c] - expected) > 1e-6 * std::max(1.0, expected)) {
+      return ctx.error(ctx.input_name(2) + " (bias) scale " + std::to_string(b.quant.scales[c]) +
+                       " is not input scale * weight scale = " + std::to_string(expected));
+    }
+  }
+  return b.data.as<int64_t>();
 }
 
 // Where a float op finds its bias at run time: none, the constant captured at prepare, or input 2.
@@ -199,6 +249,27 @@ inline Result<std::unique_ptr<PreparedOp>> prepare_conv2d(const PrepareContext& 
     });
   }
 
+  if (*form == LayerForm::kInt16x8) {
+    Result<Quantization16x8> q = quantization_16x8(ctx);
+    if (!q.ok()) return q.status();
+    Conv2D16x8Params p;
+    p.geometry = g;
+    p.groups = groups;
+    p.rounding = ctx.options().rounding;
+    p.multipliers = convolution_multipliers(q->input.scale, *scales, q->output.scale, p.rounding);
+    p.activation_min = q->range.min;
+    p.activation_max = q->range.max;
+    Result<const int64_t*> bias = int16x8_bias(ctx, g.output_channels, q->input.scale, *scales);
+    if (!bias.ok()) return bias.status();
+    PTQ_RETURN_IF_ERROR(check_params(ctx, p.validate(*bias)));
+    if (w.num_elements() != g.output_channels * g.filter_height * g.filter_width * p.filter_input_channels()) {
+      return ctx.error(ctx.input_name(1) + " has shape " + w.to_string() + "; it does not match the input's channels");
+    }
+    return make_prepared_op([p, weights, b = *bias](const RunContext& c) {
+      reference::conv2d_16x8(p, c.in<int16_t>(0), weights, b, c.out<int16_t>());
+    });
+  }
+
   Conv2DParams p;
   p.geometry = g;
   p.groups = groups;
@@ -258,6 +329,28 @@ inline Result<std::unique_ptr<PreparedOp>> prepare_depthwise_conv2d(const Prepar
       HybridConvOptions run = o;
       run.bias = b.constant != nullptr ? nullptr : b.at(c);  // a constant bias was copied at prepare
       hybrid_depthwise_conv2d(*dw, c.in<float>(0), c.out<float>(), run);
+    });
+  }
+
+  if (*form == LayerForm::kInt16x8) {
+    Result<Quantization16x8> q = quantization_16x8(ctx);
+    if (!q.ok()) return q.status();
+    DepthwiseConv2D16x8Params p;
+    p.geometry = g;
+    p.depth_multiplier = dm;
+    p.rounding = ctx.options().rounding;
+    p.multipliers = convolution_multipliers(q->input.scale, *scales, q->output.scale, p.rounding);
+    p.activation_min = q->range.min;
+    p.activation_max = q->range.max;
+    Result<const int64_t*> bias = int16x8_bias(ctx, g.output_channels, q->input.scale, *scales);
+    if (!bias.ok()) return bias.status();
+    PTQ_RETURN_IF_ERROR(check_params(ctx, p.validate(*bias)));
+    if (ctx.input(1).shape.num_elements() != g.filter_height * g.filter_width * g.output_channels) {
+      return ctx.error(ctx.input_name(1) + " has shape " + ctx.input(1).shape.to_string() +
+                       "; expected [1, filter_h, filter_w, output_channels]");
+    }
+    return make_prepared_op([p, weights, b = *bias](const RunContext& c) {
+      reference::depthwise_conv2d_16x8(p, c.in<int16_t>(0), weights, b, c.out<int16_t>());
     });
   }
 
@@ -321,6 +414,29 @@ inline Result<std::unique_ptr<PreparedOp>> prepare_fully_connected(const Prepare
         prepare_hybrid_fully_connected(p, weights, bias->constant, gemm::preferred_layout(ctx.options().isa)));
     const Isa isa = ctx.options().isa;
     return make_prepared_op([fc, isa](const RunContext& c) { hybrid_fully_connected(*fc, c.in<float>(0), c.out<float>(), isa); });
+  }
+
+  if (*form == LayerForm::kInt16x8) {
+    Result<Quantization16x8> q = quantization_16x8(ctx);
+    if (!q.ok()) return q.status();
+    FullyConnected16x8Params p;
+    p.batches = batches;
+    p.input_depth = depth;
+    p.output_depth = units;
+    p.effective_scales = fully_connected_16x8_scales(q->input.scale, *scales, q->output.scale);
+    p.activation_min = q->range.min;
+    p.activation_max = q->range.max;
+    Result<const int64_t*> bias = int16x8_bias(ctx, units, q->input.scale, *scales);
+    if (!bias.ok()) return bias.status();
+    PTQ_RETURN_IF_ERROR(check_params(ctx, p.validate(*bias)));
+    if (ctx.input(0).shape.num_elements() != batches * depth || ctx.output().shape.num_elements() != batches * units) {
+      return ctx.error(ctx.input_name(0) + " " + ctx.input(0).shape.to_string() + " and " + ctx.output_name() + " " +
+                       ctx.output().shape.to_string() + " do not match " + std::to_string(units) + " units of depth " +
+                       std::to_string(depth));
+    }
+    return make_prepared_op([p, weights, b = *bias](const RunContext& c) {
+      reference::fully_connected_16x8(p, c.in<int16_t>(0), weights, b, c.out<int16_t>());
+    });
   }
 
   FullyConnectedParams p;

@@ -1,4 +1,4 @@
-// runtime/ops/nonlinear.hpp: the interpreter's Softmax, Logistic and Tanh (float32 and int8).
+// runtime/ops/nonlinear.hpp: the interpreter's Softmax, Logistic and Tanh (float32, int8 and int16).
 //
 // Each op has one input and one output of the same dtype and shape (Softmax: rank >= 1, over the last
 // axis, attribute beta). The kernels are the scalar references in kernels/reference/softmax.hpp:
@@ -22,6 +22,7 @@
 
 #include "ptq/kernels/elementwise_tables.hpp"
 #include "ptq/kernels/reference/softmax.hpp"
+#include "ptq/kernels/reference/softmax_16x8.hpp"
 #include "ptq/runtime/op_kernel.hpp"
 #include "ptq/runtime/ops/checks.hpp"
 
@@ -29,11 +30,11 @@ PTQ_NAMESPACE_BEGIN
 namespace runtime {
 namespace nonlinear_detail {
 
-// One input, one output, same dtype and shape; float32 or int8.
+// One input, one output, same dtype and shape; float32, int8 or int16.
 inline Status check_unary(const PrepareContext& ctx) {
   PTQ_RETURN_IF_ERROR(expect_io(ctx, 1));
   PTQ_RETURN_IF_ERROR(expect_same_dtype(ctx, 0));
-  PTQ_RETURN_IF_ERROR(expect_dtype_in(ctx, 0, {DType::kFloat32, DType::kInt8}));
+  PTQ_RETURN_IF_ERROR(expect_dtype_in(ctx, 0, {DType::kFloat32, DType::kInt8, DType::kInt16}));
   PTQ_RETURN_IF_ERROR(expect_same_shape(ctx, 0));
   return {};
 }
@@ -52,15 +53,33 @@ inline Status check_fixed_output(const PrepareContext& ctx, QuantParams y, float
 
 inline std::size_t element_count(const ir::Tensor& t) { return static_cast<std::size_t>(t.shape.num_elements()); }
 
+// int16 Logistic / Tanh: zero points 0, TFLite's prepare (make_sigmoid_tanh_16x8_params).
+inline Result<std::unique_ptr<PreparedOp>> prepare_sigmoid_tanh_16x8(const PrepareContext& ctx, SigmoidTanh16x8 op) {
+  QuantParams x, y;
+  PTQ_RETURN_IF_ERROR(per_tensor_params<int16_t>(ctx, ctx.input(0), ctx.input_name(0), &x));
+  PTQ_RETURN_IF_ERROR(per_tensor_params<int16_t>(ctx, ctx.output(0), ctx.output_name(0), &y));
+  Result<SigmoidTanh16x8Params> p = make_sigmoid_tanh_16x8_params(op, x.scale, y.scale);
+  if (!p.ok()) return ctx.error(ctx.input_name(0) + " / " + ctx.output_name(0) + ": " + p.status().message());
+  const std::size_t n = element_count(ctx.input(0));
+  if (op == SigmoidTanh16x8::kTanh) {
+    return make_prepared_op([q = *p, n](const RunContext& c) { reference::tanh_16x8(q, c.in<int16_t>(0), c.out<int16_t>(), n); });
+  }
+  return make_prepared_op([q = *p, n](const RunContext& c) { reference::logistic_16x8(q, c.in<int16_t>(0), c.out<int16_t>(), n); });
+}
+
 // Logistic and Tanh share everything but the float function, the table and the output parameters.
 template <class FloatKernel, class MakeTable>
 Result<std::unique_ptr<PreparedOp>> prepare_elementwise(const PrepareContext& ctx, FloatKernel float_kernel,
                                                         MakeTable make_table, float out_scale,
-                                                        const char* out_scale_text, int32_t out_zero_point) {
+                                                        const char* out_scale_text, int32_t out_zero_point,
+                                                        SigmoidTanh16x8 int16_kind) {
   PTQ_RETURN_IF_ERROR(check_unary(ctx));
   const std::size_t n = element_count(ctx.input(0));
   if (ctx.input(0).dtype == DType::kFloat32) {
     return make_prepared_op([n, float_kernel](const RunContext& c) { float_kernel(c.in<float>(0), c.out<float>(), n); });
+  }
+  if (ctx.input(0).dtype == DType::kInt16) {
+    return prepare_sigmoid_tanh_16x8(ctx, int16_kind);
   }
   QuantParams x, y;
   PTQ_RETURN_IF_ERROR(per_tensor_params<int8_t>(ctx, ctx.input(0), ctx.input_name(0), &x));
@@ -90,6 +109,19 @@ inline Result<std::unique_ptr<PreparedOp>> prepare_softmax(const PrepareContext&
     return make_prepared_op([p](const RunContext& c) { reference::softmax(p, c.in<float>(0), c.out<float>()); });
   }
   QuantParams xq, yq;
+  if (x.dtype == DType::kInt16) {
+    PTQ_RETURN_IF_ERROR(per_tensor_params<int16_t>(ctx, x, ctx.input_name(0), &xq));
+    PTQ_RETURN_IF_ERROR(per_tensor_params<int16_t>(ctx, ctx.output(0), ctx.output_name(0), &yq));
+    if (std::fabs(yq.scale - 1.0f / 32768.0f) > 0.001f / 32768.0f) {
+      return ctx.error(ctx.output_name(0) + " has scale " + std::to_string(yq.scale) +
+                       "; int16 Softmax requires scale 1/32768 (2^-15) and zero point 0");
+    }
+    Result<Softmax16x8Params> p16 = make_softmax_16x8_params(outer, depth, beta, xq.scale, ctx.options().rounding);
+    if (!p16.ok()) return ctx.error(ctx.input_name(0) + ": " + p16.status().message());
+    auto shared = std::make_shared<const Softmax16x8Params>(std::move(p16).value());
+    return make_prepared_op(
+        [shared](const RunContext& c) { reference::softmax_16x8(*shared, c.in<int16_t>(0), c.out<int16_t>()); });
+  }
   PTQ_RETURN_IF_ERROR(per_tensor_params<int8_t>(ctx, x, ctx.input_name(0), &xq));
   PTQ_RETURN_IF_ERROR(per_tensor_params<int8_t>(ctx, ctx.output(0), ctx.output_name(0), &yq));
   PTQ_RETURN_IF_ERROR(check_fixed_output(ctx, yq, 1.0f / 256.0f, "1/256", -128, /*near=*/true));
@@ -103,13 +135,13 @@ inline Result<std::unique_ptr<PreparedOp>> prepare_softmax(const PrepareContext&
 inline Result<std::unique_ptr<PreparedOp>> prepare_logistic(const PrepareContext& ctx) {
   return nonlinear_detail::prepare_elementwise(
       ctx, [](const float* x, float* y, std::size_t n) { reference::logistic(x, y, n); }, make_logistic_lut,
-      1.0f / 256.0f, "1/256", -128);
+      1.0f / 256.0f, "1/256", -128, SigmoidTanh16x8::kLogistic);
 }
 
 inline Result<std::unique_ptr<PreparedOp>> prepare_tanh(const PrepareContext& ctx) {
   return nonlinear_detail::prepare_elementwise(
       ctx, [](const float* x, float* y, std::size_t n) { reference::tanh(x, y, n); }, make_tanh_lut,
-      1.0f / 128.0f, "1/128", 0);
+      1.0f / 128.0f, "1/128", 0, SigmoidTanh16x8::kTanh);
 }
 
 }  // namespace runtime

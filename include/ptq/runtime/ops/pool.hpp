@@ -1,4 +1,4 @@
-// runtime/ops/pool.hpp: the interpreter's AveragePool2D, MaxPool2D and Mean (float32 and int8).
+// runtime/ops/pool.hpp: the interpreter's AveragePool2D, MaxPool2D and Mean (float32, int8 and int16).
 //
 // Kernels: kernels/pool.hpp (SIMD per ISA level, bit for bit the scalar references in
 // kernels/reference/pool.hpp: TFLite's reference pooling and reduce-mean arithmetic; see that header
@@ -10,7 +10,10 @@
 //   Mean: x -> y over attribute `axes` (negative from the end, duplicates ignored), keep_dims; the
 //     output shape must be the reduced shape. int8 requantizes from the input's to the output's
 //     parameters (any pair), as TFLite's reference QuantizedMeanOrSum.
-// Input and output dtypes must match; float32 and int8 are supported, other dtypes are unimplemented().
+// int16 (TFLite's 16x8 scheme): the same rules with zero points 0, run by the scalar kernels of
+// kernels/reference/pool_16x8.hpp (TFLite runs int16 pooling and mean on its reference kernels too).
+// Input and output dtypes must match; float32, int8 and int16 are supported, other dtypes are
+// unimplemented().
 #pragma once
 
 #include <cmath>
@@ -21,6 +24,7 @@
 
 #include "ptq/kernels/pool.hpp"
 #include "ptq/kernels/reference/pool.hpp"
+#include "ptq/kernels/reference/pool_16x8.hpp"
 #include "ptq/runtime/op_kernel.hpp"
 #include "ptq/runtime/ops/checks.hpp"
 
@@ -28,11 +32,11 @@ PTQ_NAMESPACE_BEGIN
 namespace runtime {
 namespace pool_detail {
 
-// One input, one output, the same dtype, float32 or int8.
+// One input, one output, the same dtype, float32, int8 or int16.
 inline Status check_single_io(const PrepareContext& ctx) {
   PTQ_RETURN_IF_ERROR(expect_io(ctx, 1));
   PTQ_RETURN_IF_ERROR(expect_same_dtype(ctx, 0));
-  PTQ_RETURN_IF_ERROR(expect_dtype_in(ctx, 0, {DType::kFloat32, DType::kInt8}));
+  PTQ_RETURN_IF_ERROR(expect_dtype_in(ctx, 0, {DType::kFloat32, DType::kInt8, DType::kInt16}));
   return {};
 }
 
@@ -70,12 +74,28 @@ inline Result<std::unique_ptr<PreparedOp>> prepare_pool2d(const PrepareContext& 
     return make_prepared_op([p, isa](const RunContext& c) { ::ptq::max_pool(p, c.in<float>(0), c.out<float>(), isa); });
   }
   QuantParams xq, yq;
-  PTQ_RETURN_IF_ERROR(per_tensor_params<int8_t>(ctx, x, ctx.input_name(0), &xq));
-  PTQ_RETURN_IF_ERROR(per_tensor_params<int8_t>(ctx, y, ctx.output_name(0), &yq));
+  if (x.dtype == DType::kInt16) {
+    PTQ_RETURN_IF_ERROR(per_tensor_params<int16_t>(ctx, x, ctx.input_name(0), &xq));
+    PTQ_RETURN_IF_ERROR(per_tensor_params<int16_t>(ctx, y, ctx.output_name(0), &yq));
+  } else {
+    PTQ_RETURN_IF_ERROR(per_tensor_params<int8_t>(ctx, x, ctx.input_name(0), &xq));
+    PTQ_RETURN_IF_ERROR(per_tensor_params<int8_t>(ctx, y, ctx.output_name(0), &yq));
+  }
   if (std::fabs(xq.scale - yq.scale) > 1.0e-6f || xq.zero_point != yq.zero_point) {
     return ctx.error(ctx.output_name(0) + " has scale " + std::to_string(yq.scale) + " and zero point " +
-                     std::to_string(yq.zero_point) + "; int8 pooling requires the input's parameters (scale " +
-                     std::to_string(xq.scale) + ", zero point " + std::to_string(xq.zero_point) + ")");
+                     std::to_string(yq.zero_point) + "; " + dtype_name(x.dtype) +
+                     " pooling requires the input's parameters (scale " + std::to_string(xq.scale) +
+                     ", zero point " + std::to_string(xq.zero_point) + ")");
+  }
+  if (x.dtype == DType::kInt16) {
+    const QuantizedActivationRange r = reference::calculate_activation_range_quantized<int16_t>(a.activation, yq);
+    p.activation_min = r.min;
+    p.activation_max = r.max;
+    PTQ_RETURN_IF_ERROR(validate_pool_16x8(p).with_context(ctx.what()));
+    if (kind == PoolKind::kAverage) {
+      return make_prepared_op([p](const RunContext& c) { reference::average_pool(p, c.in<int16_t>(0), c.out<int16_t>()); });
+    }
+    return make_prepared_op([p](const RunContext& c) { reference::max_pool(p, c.in<int16_t>(0), c.out<int16_t>()); });
   }
   const QuantizedActivationRange r = reference::calculate_activation_range_quantized<int8_t>(a.activation, yq);
   p.activation_min = r.min;
@@ -131,11 +151,19 @@ inline Result<std::unique_ptr<PreparedOp>> prepare_mean(const PrepareContext& ct
     return make_prepared_op([p, isa](const RunContext& c) { ::ptq::mean(p, c.in<float>(0), c.out<float>(), isa); });
   }
   QuantParams xq, yq;
-  PTQ_RETURN_IF_ERROR(per_tensor_params<int8_t>(ctx, x, ctx.input_name(0), &xq));
-  PTQ_RETURN_IF_ERROR(per_tensor_params<int8_t>(ctx, y, ctx.output_name(0), &yq));
+  if (x.dtype == DType::kInt16) {
+    PTQ_RETURN_IF_ERROR(per_tensor_params<int16_t>(ctx, x, ctx.input_name(0), &xq));
+    PTQ_RETURN_IF_ERROR(per_tensor_params<int16_t>(ctx, y, ctx.output_name(0), &yq));
+  } else {
+    PTQ_RETURN_IF_ERROR(per_tensor_params<int8_t>(ctx, x, ctx.input_name(0), &xq));
+    PTQ_RETURN_IF_ERROR(per_tensor_params<int8_t>(ctx, y, ctx.output_name(0), &yq));
+  }
   set_mean_quantization(&p, xq, yq, ctx.options().rounding);
   PTQ_RETURN_IF_ERROR(reference::detail::check_multiplier(ctx.what(), "input/output scale ratio multiplier",
                                                           p.multiplier, ctx.options().rounding));
+  if (x.dtype == DType::kInt16) {
+    return make_prepared_op([p](const RunContext& c) { reference::mean(p, c.in<int16_t>(0), c.out<int16_t>()); });
+  }
   return make_prepared_op([p, isa](const RunContext& c) { ::ptq::mean(p, c.in<int8_t>(0), c.out<int8_t>(), isa); });
 }
 

@@ -1,0 +1,2 @@
+// int16x8_test.cpp: placeholder
+#include <doctest/doctest.h>
