@@ -61,15 +61,15 @@ Outcome run_fixture(const std::string& stem, const std::string& kernels) {
 
 TEST_CASE("tflite 16x8 fixtures: ptq equals LiteRT's reference kernels bit for bit") {
   int64_t total = 0;
-  for (const char* stem : {"dense_int16x8", "conv_int16x8", "depthwise_int16x8", "pool_int16x8", "addmul_int16x8"}) {
+  for (const std::string stem : {"dense_int16x8", "conv_int16x8", "depthwise_int16x8", "pool_int16x8", "addmul_int16x8"}) {
     CAPTURE(stem);
-    for (const char* kernels : {"ref", "opt", "xnn"}) {
+    for (const std::string kernels : {"ref", "opt", "xnn"}) {
       CAPTURE(kernels);
       const Outcome o = run_fixture(stem, kernels);
       CHECK(o.elements > 0);
       CHECK_MESSAGE(o.differing == 0, stem << " [" << kernels << "]: " << o.differing << " of " << o.elements
                                            << " elements differ");
-      if (std::string(kernels) == "ref") {
+      if (kernels == "ref") {
         MESSAGE(stem << ": " << o.elements << " elements, " << o.differing << " differing");
         total += o.elements;
       }

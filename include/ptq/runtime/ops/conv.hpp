@@ -265,8 +265,9 @@ inline Result<std::unique_ptr<PreparedOp>> prepare_conv2d(const PrepareContext& 
     if (w.num_elements() != g.output_channels * g.filter_height * g.filter_width * p.filter_input_channels()) {
       return ctx.error(ctx.input_name(1) + " has shape " + w.to_string() + "; it does not match the input's channels");
     }
-    return make_prepared_op([p, weights, b = *bias](const RunContext& c) {
-      reference::conv2d_16x8(p, c.in<int16_t>(0), weights, b, c.out<int16_t>());
+    // Weights and bias are read where the interpreter keeps the constants (validated above).
+    return make_prepared_op([p, has_bias = *bias != nullptr](const RunContext& c) {
+      reference::conv2d_16x8(p, c.in<int16_t>(0), c.in<int8_t>(1), has_bias ? c.in<int64_t>(2) : nullptr, c.out<int16_t>());
     });
   }
 
@@ -349,8 +350,9 @@ inline Result<std::unique_ptr<PreparedOp>> prepare_depthwise_conv2d(const Prepar
       return ctx.error(ctx.input_name(1) + " has shape " + ctx.input(1).shape.to_string() +
                        "; expected [1, filter_h, filter_w, output_channels]");
     }
-    return make_prepared_op([p, weights, b = *bias](const RunContext& c) {
-      reference::depthwise_conv2d_16x8(p, c.in<int16_t>(0), weights, b, c.out<int16_t>());
+    // Weights and bias are read where the interpreter keeps the constants (validated above).
+    return make_prepared_op([p, has_bias = *bias != nullptr](const RunContext& c) {
+      reference::depthwise_conv2d_16x8(p, c.in<int16_t>(0), c.in<int8_t>(1), has_bias ? c.in<int64_t>(2) : nullptr, c.out<int16_t>());
     });
   }
 
@@ -434,8 +436,9 @@ inline Result<std::unique_ptr<PreparedOp>> prepare_fully_connected(const Prepare
                        ctx.output().shape.to_string() + " do not match " + std::to_string(units) + " units of depth " +
                        std::to_string(depth));
     }
-    return make_prepared_op([p, weights, b = *bias](const RunContext& c) {
-      reference::fully_connected_16x8(p, c.in<int16_t>(0), weights, b, c.out<int16_t>());
+    // Weights and bias are read where the interpreter keeps the constants (validated above).
+    return make_prepared_op([p, has_bias = *bias != nullptr](const RunContext& c) {
+      reference::fully_connected_16x8(p, c.in<int16_t>(0), c.in<int8_t>(1), has_bias ? c.in<int64_t>(2) : nullptr, c.out<int16_t>());
     });
   }
 
