@@ -92,11 +92,7 @@ Compare compare(const ptq::runtime::TensorView& v, const tflite_test::Npy& want,
 
 // Fixtures ptq does not run, and the error that says why (a gap in ptq's interpreter or IR).
 const std::map<std::string, std::string> kUnsupported = {
-    {"dense_int16x8", "no kernel for int16 input"},
-    {"conv_int16x8", "no kernel for int16 input"},
-    {"depthwise_int16x8", "no kernel for int16 input"},
-    {"pool_int16x8", "is int16; supported: float32, int8"},
-    {"addmul_int16x8", "no kernel for int16 input"},
+    // none at present: every committed fixture runs
 };
 
 // Where LiteRT's own kernel sets disagree with its reference kernels (the fixtures' README says

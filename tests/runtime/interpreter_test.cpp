@@ -255,13 +255,14 @@ TEST_CASE("interpreter: observer sees inputs and every op output; profile counts
 
 TEST_CASE("interpreter: errors name the op; invalid graphs list their problems") {
   ir::GraphBuilder b("err");
-  ir::TensorId x = b.input("x", {1, 4}, DType::kInt16, ir::Quantization::per_tensor(0.1f, 0));
+  ir::TensorId x = b.input("x", {1, 4}, DType::kInt16, ir::Quantization::per_tensor(0.1f, 3));  // int16: zero point 0
   x = b.fully_connected(x, b.constant("w", std::vector<int8_t>(8, 1), {2, 4}, ir::Quantization::per_tensor(0.1f, 0)),
                         ir::kNoTensor, {}, ir::Quantization::per_tensor(0.1f, 0));
   b.output(x);
   auto net = rt::Interpreter::create(b.build().value());
   REQUIRE_FALSE(net.ok());
-  CHECK(contains(net.status().message(), "op 0 'FullyConnected_0' (FullyConnected): no kernel for int16 input"));
+  CHECK(contains(net.status().message(),
+                 "op 0 'FullyConnected_0' (FullyConnected): input 0 'x' is int16 with zero point 3"));
   ir::Graph g = b.graph();
   g.outputs.clear();
   auto bad = rt::Interpreter::create(g);
