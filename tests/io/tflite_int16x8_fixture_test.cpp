@@ -4,14 +4,23 @@
 // int16 tensor the model's final DEQUANTIZE reads, and the float output itself, bit for bit.
 //
 // Expected values come from LiteRT, an outside engine.
+//
+// With PTQ_INT16_DUMP_DIR=DIR set, every tensor ptq computes (the observer's view) is also written to
+// DIR/<model>/<tensor id>.npy with DIR/<model>/names.txt ("<id> <name>" per line), for
+// tools/tflite_fixtures/compare_intermediates.py to compare with LiteRT's intermediate tensors.
 #include <doctest/doctest.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <system_error>
 #include <string>
 #include <vector>
 
 #include "io/tflite_test_util.hpp"
+#include "ptq/io/npy.hpp"
 #include "ptq/io/tflite.hpp"
 #include "ptq/runtime/interpreter.hpp"
 
@@ -38,7 +47,23 @@ Outcome run_fixture(const std::string& stem, const std::string& kernels) {
   REQUIRE(x.dtype == in.tensor->dtype);
   REQUIRE(x.data.size() == in.bytes);
   std::memcpy(in.data, x.data.data(), in.bytes);
+  const char* dump = std::getenv("PTQ_INT16_DUMP_DIR");
+  std::ofstream names;
+  if (dump != nullptr && kernels == "ref") {
+    const std::string dir = std::string(dump) + "/" + stem;
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    REQUIRE_MESSAGE(!ec, dir << ": " << ec.message());
+    names.open(dir + "/names.txt");
+    net->set_observer([dir, &names](const ptq::runtime::Observation& o) {
+      names << o.tensor_id << " " << o.tensor->name << "\n";
+      const ptq::Status s = ptq::io::write_npy(dir + "/" + std::to_string(o.tensor_id) + ".npy", o.tensor->dtype,
+                                               o.tensor->shape, o.data);
+      CHECK_MESSAGE(s.ok(), s.to_string());
+    });
+  }
   net->run();
+  net->set_observer(nullptr);
   const ptq::runtime::TensorView out = net->output(0);
   const tflite_test::Npy want = tflite_test::read_npy(kDir + "/" + stem + "." + kernels + ".out0.npy");
   REQUIRE(want.ok);
