@@ -19,11 +19,14 @@
 // symmetric in [-127, 127] (per-axis along axis 0 for conv and fully connected, axis 3 for
 // depthwise); bias scale = input scale * weight scale (checked to TFLite's tolerance when the bias
 // carries quantization); multipliers from the scales as TFLite computes them; the fused activation
-// as a clamp on the output. The 16x8 form is TFLite's 16x8 scheme: int16 activations with zero point 0
-// (checked), the same weight rules, int64 bias (TFLite's converter emits int64; an int32 bias is
-// refused with an error naming it), requantization as reference/conv_16x8.hpp documents (int64
-// fixed-point multiply for conv and depthwise, double for fully connected, as LiteRT). Hybrid ops quantize their input per batch row (fully connected,
+// as a clamp on the output. Hybrid ops quantize their input per batch row (fully connected,
 // TFLite's asymmetric_quantize_inputs) or per image (conv, depthwise) on every run.
+//
+// The 16x8 form is TFLite's 16x8 scheme: int16 activations with zero point 0 (checked), the int8
+// form's weight rules, an int64 bias (what TFLite's converter emits; an int32 bias is refused with an
+// error naming it), requantization as reference/conv_16x8.hpp documents (64-bit fixed-point multiply
+// for conv and depthwise, double for fully connected, as LiteRT does), accumulators bounded below
+// 2^47 (bias magnitude and taps per output checked at prepare).
 #pragma once
 
 #include <cmath>
