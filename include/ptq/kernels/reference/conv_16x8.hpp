@@ -50,9 +50,6 @@
 
 PTQ_NAMESPACE_BEGIN
 
-// The accumulator bound every 16x8 layer keeps (TFLite's precondition of the int64 multiply).
-inline constexpr int64_t kAccumulatorLimit16x8 = int64_t{1} << 47;
-
 namespace reference {
 namespace detail {
 
