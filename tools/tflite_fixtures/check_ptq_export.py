@@ -2,7 +2,7 @@
 """Round trip of ptq-CONVERTED models through LiteRT: the bundled float Fashion-MNIST models
 (models/fashion_mnist/{cnn,mlp}.onnx) are converted by the `ptq` tool to full-integer .tflite
 files (int8 I/O and float I/O), run in LiteRT with its three kernel sets on the first N evaluation
-images, and LiteRT's outputs are stored beside the models. ptq_tflite_tests
+images, and LiteRT's outputs are stored beside the models. ptq_model_tests
 (tests/io/tflite_export_test.cpp) then runs ptq's interpreter on the same .tflite files and
 inputs and compares bit for bit, without Python.
 
@@ -10,7 +10,7 @@ inputs and compares bit for bit, without Python.
       --ptq build/dev/tools/ptq                       # the committed CNN -> tests/io/tflite/export
   ~/.cache/ptq/tf-venv/bin/python tools/tflite_fixtures/check_ptq_export.py \
       --ptq build/dev/tools/ptq --models cnn mlp --out /tmp/export
-  PTQ_TFLITE_EXPORT_DIR=/tmp/export build/dev/tests/ptq_tflite_tests -tc='*export*'
+  PTQ_TFLITE_EXPORT_DIR=/tmp/export build/dev/tests/ptq_model_tests -tc='*export*'
 
 Per model <m>_<io> (io: int8 or float): <stem>.tflite, for int8 I/O the quantized inputs
 <stem>.in0.npy (int8, [N, 1, 28, 28, 1]; float I/O reads models/fashion_mnist/eval_2000.npy),

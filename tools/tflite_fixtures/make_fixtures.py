@@ -15,7 +15,7 @@ Python.
   ~/.cache/ptq/tf-venv/bin/python tools/tflite_fixtures/make_fixtures.py --check    # re-run LiteRT
         on the committed models and compare with the committed outputs (CI's optional step)
   ~/.cache/ptq/tf-venv/bin/python tools/tflite_fixtures/make_fixtures.py --roundtrip DIR
-        run the ptq-written models in DIR (ptq_tflite_tests with PTQ_TFLITE_ROUNDTRIP_DIR=DIR)
+        run the ptq-written models in DIR (ptq_model_tests with PTQ_TFLITE_ROUNDTRIP_DIR=DIR)
         in LiteRT and compare with the committed outputs
 
 --check and --roundtrip need only ai-edge-litert and numpy (not TensorFlow).
