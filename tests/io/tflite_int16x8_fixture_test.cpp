@@ -26,22 +26,22 @@
 
 namespace {
 
-const std::string kDir = PTQ_TFLITE_FIXTURES_DIR;
+const std::string k16x8Dir = PTQ_TFLITE_FIXTURES_DIR;
 
 struct Outcome {
   int64_t elements = 0, differing = 0;
 };
 
 // Runs fixture `stem` on its committed input and compares output 0 with `<stem>.<kernels>.out0.npy`.
-Outcome run_fixture(const std::string& stem, const std::string& kernels) {
+Outcome run_16x8_fixture(const std::string& stem, const std::string& kernels) {
   Outcome r;
-  ptq::Result<ptq::ir::Graph> g = ptq::io::read_tflite(kDir + "/" + stem + ".tflite");
+  ptq::Result<ptq::ir::Graph> g = ptq::io::read_tflite(k16x8Dir + "/" + stem + ".tflite");
   REQUIRE_MESSAGE(g.ok(), g.status().to_string());
   ptq::Result<ptq::runtime::Interpreter> net = ptq::runtime::Interpreter::create(std::move(*g));
   REQUIRE_MESSAGE(net.ok(), net.status().to_string());
   REQUIRE(net->input_count() == 1);
   REQUIRE(net->output_count() == 1);
-  const tflite_test::Npy x = tflite_test::read_npy(kDir + "/" + stem + ".in0.npy");
+  const tflite_test::Npy x = tflite_test::read_npy(k16x8Dir + "/" + stem + ".in0.npy");
   REQUIRE(x.ok);
   const ptq::runtime::TensorView in = net->input(0);
   REQUIRE(x.dtype == in.tensor->dtype);
@@ -65,7 +65,7 @@ Outcome run_fixture(const std::string& stem, const std::string& kernels) {
   net->run();
   net->set_observer(nullptr);
   const ptq::runtime::TensorView out = net->output(0);
-  const tflite_test::Npy want = tflite_test::read_npy(kDir + "/" + stem + "." + kernels + ".out0.npy");
+  const tflite_test::Npy want = tflite_test::read_npy(k16x8Dir + "/" + stem + "." + kernels + ".out0.npy");
   REQUIRE(want.ok);
   REQUIRE(want.dtype == out.tensor->dtype);
   REQUIRE(want.data.size() == out.bytes);
@@ -90,7 +90,7 @@ TEST_CASE("tflite 16x8 fixtures: ptq equals LiteRT's reference kernels bit for b
     CAPTURE(stem);
     for (const std::string kernels : {"ref", "opt", "xnn"}) {
       CAPTURE(kernels);
-      const Outcome o = run_fixture(stem, kernels);
+      const Outcome o = run_16x8_fixture(stem, kernels);
       CHECK(o.elements > 0);
       CHECK_MESSAGE(o.differing == 0, stem << " [" << kernels << "]: " << o.differing << " of " << o.elements
                                            << " elements differ");

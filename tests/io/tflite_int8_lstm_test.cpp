@@ -24,11 +24,11 @@
 namespace {
 
 namespace fp16 = ptq::fixed_point16;
-const std::string kDir = PTQ_TFLITE_FIXTURES_DIR;
-const std::string kStem = kDir + "/lstm_int8_fio";
+const std::string kLstmDir = PTQ_TFLITE_FIXTURES_DIR;
+const std::string kStem = kLstmDir + "/lstm_int8_fio";
 
 // Runs `g` on the fixture's input; the float output, or an empty vector with `error` set.
-std::vector<float> run_fixture(ptq::ir::Graph g, std::string* error) {
+std::vector<float> run_lstm_fixture(ptq::ir::Graph g, std::string* error) {
   ptq::Result<ptq::runtime::Interpreter> net = ptq::runtime::Interpreter::create(std::move(g));
   if (!net.ok()) return *error = net.status().to_string(), std::vector<float>{};
   const tflite_test::Npy x = tflite_test::read_npy(kStem + ".in0.npy");
@@ -139,7 +139,7 @@ TEST_CASE("integer lstm: lstm_int8_fio runs with zero differences from LiteRT's 
   CHECK(op.attrs.lstm_hidden_scale == doctest::Approx(0.00755374).epsilon(1e-6));
   CHECK(op.attrs.cell_clip == 10.0f);
   std::string error;
-  const std::vector<float> y = run_fixture(*g, &error);
+  const std::vector<float> y = run_lstm_fixture(*g, &error);
   REQUIRE_MESSAGE(!y.empty(), error);
   CHECK(y.size() == 2 * 4 * 3);
   CHECK(differing_from_reference(y) == 0);
@@ -162,7 +162,7 @@ TEST_CASE("integer lstm: .tflite read -> write -> read is the same graph and run
   REQUIRE(again.ok());
   CHECK(*again == *bytes);
   std::string error;
-  const std::vector<float> y = run_fixture(std::move(*g2), &error);
+  const std::vector<float> y = run_lstm_fixture(std::move(*g2), &error);
   REQUIRE_MESSAGE(!y.empty(), error);
   CHECK(differing_from_reference(y) == 0);
 }
@@ -177,7 +177,7 @@ TEST_CASE("integer lstm: ptq's own format keeps the lstm_* attributes (format 1.
   REQUIRE_MESSAGE(back.ok(), back.status().to_string());
   CHECK(the_lstm(*back).attrs == the_lstm(*g).attrs);
   std::string error;
-  const std::vector<float> y = run_fixture(std::move(*back), &error);
+  const std::vector<float> y = run_lstm_fixture(std::move(*back), &error);
   REQUIRE_MESSAGE(!y.empty(), error);
   CHECK(differing_from_reference(y) == 0);
 }
