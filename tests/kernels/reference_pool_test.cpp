@@ -362,7 +362,7 @@ TEST_CASE("pool: int8 mean copies with no axes, zeros an empty input, and names 
   ptq::MeanParams e = mean_params(ptq::Shape{0, 2}, {0});
   ptq::set_mean_quantization(&e, {1.0f, 0}, {1.0f, 0});
   std::vector<int8_t> ye(2, 9);
-  ptq::reference::mean(e, nullptr, ye.data());
+  ptq::reference::mean(e, static_cast<const int8_t*>(nullptr), ye.data());
   CHECK(ye == std::vector<int8_t>{0, 0});
   auto bad = ptq::make_mean_params(ptq::Shape{2, 3}, {0, 2});
   REQUIRE_FALSE(bad.ok());

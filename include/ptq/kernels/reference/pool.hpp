@@ -49,6 +49,7 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "ptq/core/config.hpp"
@@ -202,8 +203,14 @@ inline void max_pool(const PoolParams& p, const float* input, float* output) {
   });
 }
 
-// reference_integer_ops::AveragePool (int8). Precondition: p.validate_quantized() is ok.
-inline void average_pool(const PoolParams& p, const int8_t* input, int8_t* output) {
+// The integer element types of TFLite's quantized pooling and mean: int8, and int16 (16x8 scheme).
+template <class T>
+using EnableIfPoolInt = std::enable_if_t<std::is_same<T, int8_t>::value || std::is_same<T, int16_t>::value>;
+
+// reference_integer_ops::AveragePool (its int8 and int16 overloads). Precondition:
+// p.validate_quantized() is ok (int16: validate_pool_16x8, whose 2^16-tap limit keeps the sum exact).
+template <class T, class = EnableIfPoolInt<T>>
+inline void average_pool(const PoolParams& p, const T* input, T* output) {
   detail::for_each_output(p, output, [&](int64_t b, int64_t oy, int64_t ox, int64_t c) {
     int32_t acc = 0;
     int32_t count = 0;
@@ -213,16 +220,17 @@ inline void average_pool(const PoolParams& p, const int8_t* input, int8_t* outpu
     });
     PTQ_DCHECK(count > 0, "average_pool: a window without taps (call validate())");
     acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
-    return static_cast<int8_t>(std::min(std::max(acc, p.activation_min), p.activation_max));
+    return static_cast<T>(std::min(std::max(acc, p.activation_min), p.activation_max));
   });
 }
 
-// reference_integer_ops::MaxPool (int8). Precondition: p.validate_quantized() is ok.
-inline void max_pool(const PoolParams& p, const int8_t* input, int8_t* output) {
+// reference_integer_ops::MaxPool (int8 and int16). Precondition: as average_pool.
+template <class T, class = EnableIfPoolInt<T>>
+inline void max_pool(const PoolParams& p, const T* input, T* output) {
   detail::for_each_output(p, output, [&](int64_t b, int64_t oy, int64_t ox, int64_t c) {
-    int32_t max = std::numeric_limits<int8_t>::lowest();
+    int32_t max = std::numeric_limits<T>::lowest();
     detail::for_each_tap(p, b, oy, ox, c, [&](int64_t i) { max = std::max<int32_t>(max, input[i]); });
-    return static_cast<int8_t>(std::min(std::max(max, p.activation_min), p.activation_max));
+    return static_cast<T>(std::min(std::max(max, p.activation_min), p.activation_max));
   });
 }
 
@@ -353,9 +361,10 @@ inline void mean(const MeanParams& p, const float* input, float* output) {
   }
 }
 
-// reference_ops::QuantizedMeanOrSum<int8_t, int32_t> (mean). Precondition: p from make_mean_params and
-// set_mean_quantization.
-inline void mean(const MeanParams& p, const int8_t* input, int8_t* output) {
+// reference_ops::QuantizedMeanOrSum<T, int32_t> (mean), T = int8_t or int16_t. Precondition: p from
+// make_mean_params and set_mean_quantization.
+template <class T, class = EnableIfPoolInt<T>>
+inline void mean(const MeanParams& p, const T* input, T* output) {
   if (p.copy) {
     for (int64_t i = 0; i < p.input_size; ++i) output[i] = input[i];
     return;
@@ -365,7 +374,7 @@ inline void mean(const MeanParams& p, const int8_t* input, int8_t* output) {
       output[o] = 0;
       continue;
     }
-    const int8_t* base = input + detail::folded_offset(o, p.kept_sizes, p.kept_strides);
+    const T* base = input + detail::folded_offset(o, p.kept_sizes, p.kept_strides);
     int32_t sum = 0;
     for (int64_t r = 0; r < p.reduced_count; ++r) {
       sum = wrapping_add(sum, base[detail::folded_offset(r, p.reduced_sizes, p.reduced_strides)]);
@@ -375,7 +384,7 @@ inline void mean(const MeanParams& p, const int8_t* input, int8_t* output) {
                                                    static_cast<int64_t>(p.input_zero_point) * p.reduced_count));
     const int64_t y = static_cast<int64_t>(multiply_by_quantized_multiplier(shifted_sum, p.multiplier, p.rounding)) +
                       p.output_zero_point;
-    output[o] = static_cast<int8_t>(std::min<int64_t>(std::max<int64_t>(y, -128), 127));
+    output[o] = static_cast<T>(std::min<int64_t>(std::max<int64_t>(y, quant_min<T>()), quant_max<T>()));
   }
 }
 
