@@ -5,8 +5,9 @@
 #                                    ONNX's protobuf library (the optional importer ptq::onnx and its tests),
 #                                    and the CPU emulator the tests use to run AVX-512 / VNNI kernels on
 #                                    machines without them (bochscpu-python from PyPI, in a venv under
-#                                    ~/.cache/ptq/emu-venv; test tooling only, never a library dependency),
-#                                    and the AArch64 cross compiler + QEMU user mode (test cross.aarch64)
+#                                    ~/.cache/ptq/emu-venv; test tooling only, never a library dependency)
+#   scripts/install-deps.sh --cross  ... and the AArch64 cross compiler + QEMU user mode (ctest --preset
+#                                    cross; the test skips itself without them)
 #   scripts/install-deps.sh --bench  ... and the peers the benchmarks compare against
 #                                    (oneDNN, XNNPACK, OpenBLAS)
 #   scripts/install-deps.sh --no-emu ... without the emulator (its test then reports itself skipped)
@@ -15,21 +16,23 @@
 set -euo pipefail
 
 packages=(g++ cmake ninja-build pkg-config libxsimd-dev doctest-dev libbenchmark-dev python3 python3-venv
-          g++-aarch64-linux-gnu qemu-user
           libonnx-dev libprotobuf-dev protobuf-compiler python3-onnx python3-numpy)
 emu_requirement="bochscpu-python==0.4.0"
 emu_venv="${HOME}/.cache/ptq/emu-venv"
 bench_packages=(libdnnl-dev libxnnpack-dev libopenblas-dev)
+cross_packages=(g++-aarch64-linux-gnu qemu-user)
 
 usage() {
-  sed -n '2,12s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+  sed -n '2,14s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
 }
 
 with_bench=0
+with_cross=0
 with_emu=1
 for arg in "$@"; do
   case "$arg" in
     --bench) with_bench=1 ;;
+    --cross) with_cross=1 ;;
     --no-emu) with_emu=0 ;;
     -h | --help) usage; exit 0 ;;
     *) echo "install-deps.sh: unknown argument '$arg'" >&2; usage >&2; exit 2 ;;
@@ -37,6 +40,9 @@ for arg in "$@"; do
 done
 if ((with_bench)); then
   packages+=("${bench_packages[@]}")
+fi
+if ((with_cross)); then
+  packages+=("${cross_packages[@]}")
 fi
 
 if [[ "$(id -u)" -eq 0 ]]; then
