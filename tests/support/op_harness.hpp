@@ -12,8 +12,8 @@
 //
 // Buffers are exact-size heap vectors, so ASan catches a kernel that reads or writes past a tensor.
 //
-// The registry (runtime/op_registry.hpp, which instantiates every op family and its kernels) is
-// compiled once per test executable, in support/op_registry_link.cpp, not in every test file.
+// The test programs build with PTQ_OPS_EXTERN: op_registry.hpp only declares find_prepare, and
+// the registry with every op family and its kernels compiles once, in support/ops_implementation.cpp.
 #pragma once
 
 #include <doctest/doctest.h>
@@ -26,11 +26,9 @@
 
 #include "ptq/ir/graph.hpp"
 #include "ptq/runtime/op_kernel.hpp"
+#include "ptq/runtime/op_registry.hpp"
 
 namespace ptq_test {
-
-// runtime::find_prepare, defined in support/op_registry_link.cpp.
-ptq::runtime::PrepareFn registered_prepare(ptq::ir::OpKind kind);
 
 class OpHarness {
  public:
@@ -73,7 +71,7 @@ class OpHarness {
   // Prepares the (single) op; on success allocates every tensor's buffer.
   ptq::Status prepare() {
     REQUIRE(graph.ops.size() == 1);
-    ptq::runtime::PrepareFn fn = registered_prepare(graph.ops[0].kind);
+    ptq::runtime::PrepareFn fn = ptq::runtime::find_prepare(graph.ops[0].kind);
     REQUIRE(static_cast<bool>(fn));
     ptq::runtime::PrepareContext ctx(graph, 0, graph.tensors, options);
     auto prepared = fn(ctx);

@@ -2,10 +2,35 @@
 //
 // One table, one entry per ir::OpKind; the implementations live in runtime/ops/, one file per op
 // family. A test checks that every kind in ir::kAllOpKinds has an entry.
+//
+// Compiling the ops once. Every translation unit that creates an Interpreter or runs the
+// converter reaches find_prepare(), and with it every op family and every kernel they dispatch
+// to: the heaviest part of ptq to compile. A program with many such units can compile it once:
+//   - define PTQ_OPS_EXTERN in every unit of the program (compiler flag): this header then only
+//     declares find_prepare() and includes none of runtime/ops/;
+//   - in exactly one unit, also define PTQ_OPS_IMPLEMENTATION before including it: that unit
+//     compiles the table and the ops, as an ordinary (non-inline) function.
+// Without PTQ_OPS_EXTERN (the default) the table is an inline function, as every other ptq
+// function is. The two modes must not be mixed in one program (find_prepare would have an inline
+// and a non-inline definition); the ABI namespace already keeps units built for different ISA
+// baselines apart.
 #pragma once
 
 #include "ptq/ir/graph.hpp"
 #include "ptq/runtime/op_kernel.hpp"
+
+#if defined(PTQ_OPS_EXTERN) && !defined(PTQ_OPS_IMPLEMENTATION)
+
+PTQ_NAMESPACE_BEGIN
+namespace runtime {
+// The prepare function of `kind`, or nullptr for a kind this build does not know (compiled in
+// the program's PTQ_OPS_IMPLEMENTATION unit).
+PrepareFn find_prepare(ir::OpKind kind);
+}  // namespace runtime
+PTQ_NAMESPACE_END
+
+#else
+
 #include "ptq/runtime/ops/conv.hpp"
 #include "ptq/runtime/ops/data.hpp"
 #include "ptq/runtime/ops/elementwise.hpp"
@@ -16,8 +41,14 @@
 PTQ_NAMESPACE_BEGIN
 namespace runtime {
 
+#if defined(PTQ_OPS_EXTERN)
+#define PTQ_OPS_LINKAGE  // the one out-of-line definition
+#else
+#define PTQ_OPS_LINKAGE inline
+#endif
+
 // The prepare function of `kind`, or nullptr for a kind this build does not know.
-inline PrepareFn find_prepare(ir::OpKind kind) {
+PTQ_OPS_LINKAGE PrepareFn find_prepare(ir::OpKind kind) {
   using K = ir::OpKind;
   switch (kind) {
     case K::kConv2D: return prepare_conv2d;
@@ -58,3 +89,7 @@ inline PrepareFn find_prepare(ir::OpKind kind) {
 
 }  // namespace runtime
 PTQ_NAMESPACE_END
+
+#undef PTQ_OPS_LINKAGE
+
+#endif  // PTQ_OPS_EXTERN && !PTQ_OPS_IMPLEMENTATION
