@@ -292,6 +292,8 @@ void bm_reference_hybrid_depthwise(benchmark::State& state, ConvShape shape) {
     benchmark::ClobberMemory();
   }
   set_ops(state, conv_macs(shape));
+}
+
 // ---- float32 conv and depthwise (kernels/float_conv.hpp, float_depthwise.hpp) ----------------------
 // conv/ptq_f32/<level>/<shape>, depthwise/ptq_f32/<level>/<shape>: the same layers in fp32, weights
 // packed outside the timed loop; conv/openblas/f32_im2col/<shape>: the plain im2col + sgemm an fp32
