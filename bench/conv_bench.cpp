@@ -55,7 +55,12 @@ struct ConvShape {
   int64_t h, w, c, k, oc;  // input h x w x c, k x k filter, oc outputs (depthwise: oc = c)
   bool depthwise;
 };
-const ConvShape kConvShapes[] = {{56, 56, 64, 3, 64, false}, {28, 28, 128, 3, 128, false}, {14, 14, 256, 1, 256, false}};
+// The three layers, then an RGB network's first layer (K = 3 * 3 * 3 = 27, not a multiple of
+// the kernels' K group of 4: the im2col pads its rows).
+const ConvShape kConvShapes[] = {{56, 56, 64, 3, 64, false},
+                                 {28, 28, 128, 3, 128, false},
+                                 {14, 14, 256, 1, 256, false},
+                                 {112, 112, 3, 3, 32, false}};
 const ConvShape kDwShapes[] = {{112, 112, 32, 3, 32, true}, {56, 56, 128, 3, 128, true}};
 
 std::string shape_name(const ConvShape& s) {

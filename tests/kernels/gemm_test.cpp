@@ -45,6 +45,9 @@ class GemmTester {
   GemmTester& n(int64_t v) { n_ = v; return *this; }
   GemmTester& input_stride_pad(int64_t v) { in_pad_ = v; return *this; }
   GemmTester& output_stride_pad(int64_t v) { out_pad_ = v; return *this; }
+  // GemmOptions::padded_rows: rows at least round_up(K, kr) apart, the bytes past K filled with
+  // -128 and 127 (which the kernels must multiply by the packing's zero padding, not use).
+  GemmTester& padded_rows(bool v) { padded_rows_ = v; return *this; }
   GemmTester& input_zero_point(int32_t v) { x_zp_ = v; return *this; }
   GemmTester& output_zero_point(int32_t v) { y_zp_ = v; return *this; }
   GemmTester& per_channel(bool v) { per_channel_ = v; return *this; }
@@ -99,25 +102,31 @@ class GemmTester {
     std::vector<int8_t> want(static_cast<std::size_t>(m_ * n_));
     ptq::reference::fully_connected(p, x.data(), w.data(), bias_ ? bias.data() : nullptr, want.data());
 
-    // Strided copies, with sentinels in the gaps: the kernel must neither read them into the
-    // result nor write the output's gaps.
-    const int64_t in_stride = k_ + in_pad_, out_stride = n_ + out_pad_;
-    std::vector<int8_t> xs(static_cast<std::size_t>(std::max<int64_t>(1, m_ * in_stride)), int8_t{0x55});
-    for (int64_t b = 0; b < m_; ++b) std::copy_n(&x[b * k_], k_, &xs[b * in_stride]);
-    constexpr int8_t kSentinel = 0x5A;
-    std::vector<int8_t> got(static_cast<std::size_t>(std::max<int64_t>(1, m_ * out_stride)), kSentinel);
-    std::vector<int32_t> got_acc(static_cast<std::size_t>(std::max<int64_t>(1, m_ * out_stride)), 0x5A5A5A5A);
-
     const gemm::PackedWeights packed =
         kernel != nullptr ? gemm::pack_weights(p, w.data(), bias_ ? bias.data() : nullptr, *kernel)
                           : gemm::pack_weights(p, w.data(), bias_ ? bias.data() : nullptr,
                                                gemm::preferred_layout(isa));
+
+    // Strided copies, with sentinels in the gaps: the kernel must neither read them into the
+    // result nor write the output's gaps. Padded rows: the gap is readable and holds extremes.
+    const int64_t kr = packed.layout().kr;
+    const int64_t row = padded_rows_ ? (k_ + kr - 1) / kr * kr : k_;
+    const int64_t in_stride = row + in_pad_, out_stride = n_ + out_pad_;
+    std::vector<int8_t> xs(static_cast<std::size_t>(std::max<int64_t>(1, m_ * in_stride)), int8_t{0x55});
+    for (int64_t b = 0; b < m_; ++b) {
+      std::copy_n(&x[b * k_], k_, &xs[b * in_stride]);
+      for (int64_t i = k_; i < row; ++i) xs[b * in_stride + i] = static_cast<int8_t>((b + i) % 2 != 0 ? -128 : 127);
+    }
+    constexpr int8_t kSentinel = 0x5A;
+    std::vector<int8_t> got(static_cast<std::size_t>(std::max<int64_t>(1, m_ * out_stride)), kSentinel);
+    std::vector<int32_t> got_acc(static_cast<std::size_t>(std::max<int64_t>(1, m_ * out_stride)), 0x5A5A5A5A);
     gemm::GemmOptions o;
     o.isa = isa;
     o.kernel = kernel;
     o.input_stride = in_stride;
     o.output_stride = out_stride;
     o.parallel_for = pf;
+    o.padded_rows = padded_rows_;
     gemm::fully_connected(packed, xs.data(), m_, got.data(), o);
     gemm::fully_connected_accumulators(packed, xs.data(), m_, got_acc.data(), o);
 
@@ -148,7 +157,7 @@ class GemmTester {
     std::ostringstream s;
     s << "x_zp=" << x_zp_ << " y_zp=" << y_zp_ << " act=[" << act_min_ << "," << act_max_ << "] "
       << (per_channel_ ? "per-channel" : "per-tensor") << " rounding=" << ptq::rounding_mode_name(rounding_)
-      << " gain=" << gain_ << " strides+" << in_pad_ << "/" << out_pad_;
+      << " gain=" << gain_ << " strides+" << in_pad_ << "/" << out_pad_ << (padded_rows_ ? " padded rows" : "");
     return s.str();
   }
 
@@ -200,7 +209,7 @@ class GemmTester {
 
   int64_t m_ = 1, k_ = 1, n_ = 1, in_pad_ = 0, out_pad_ = 0;
   int32_t x_zp_ = 3, y_zp_ = -5, act_min_ = -128, act_max_ = 127;
-  bool per_channel_ = true, bias_ = true, expect_saturation_ = false;
+  bool per_channel_ = true, bias_ = true, expect_saturation_ = false, padded_rows_ = false;
   RoundingMode rounding_ = RoundingMode::kDouble;
   double gain_ = 1.0;
   Values values_ = Values::kUniform;
@@ -358,6 +367,21 @@ TEST_CASE("gemm: large K with extreme values (int32 accumulation)") {
       }
     }
   });
+}
+
+TEST_CASE("gemm: padded rows run K % kr as whole groups, the bytes past K ignored") {
+  // GemmOptions::padded_rows (conv.hpp's im2col): every kernel, K below, at and past its group,
+  // tiles with partial M and N, several K-blocks; the padding holds -128 and 127.
+  for (const gemm::Microkernel* uk : runnable_kernels()) {
+    CAPTURE(std::string(uk->name));
+    const int64_t mr = uk->mr, nr = uk->layout.nr, kr = uk->layout.kr;
+    for (int64_t k : {int64_t{1}, kr - 1, kr + 1, 2 * kr + 3, int64_t{27}, 16384 / nr + 1}) {
+      if (k < 1) continue;
+      GemmTester().padded_rows(true).m(mr + 1).n(nr + 3).k(k).test(uk, uk->isa);
+      GemmTester().padded_rows(true).m(2 * mr + 3).n(nr - 1).k(k).input_stride_pad(3).values(Values::kExtreme)
+          .input_zero_point(-128).rounding(RoundingMode::kSingle).per_channel(false).test(uk, uk->isa);
+    }
+  }
 }
 
 TEST_CASE("gemm: random shapes") {

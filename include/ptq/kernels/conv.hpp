@@ -22,7 +22,8 @@
 //   - Everything else: im2col of a block of `block_rows` output pixels into a scratch buffer, then
 //     the GEMM on that block. Blocking bounds the scratch (block_rows * K_g bytes, <= 256 KiB, so
 //     the block stays in L2 while the packed panels stream over it) instead of a full
-//     M * K_g im2col.
+//     M * K_g im2col. Each patch row is zero-padded to the packing's K group (4), so the GEMM never
+//     runs a partial group (GemmOptions::padded_rows).
 //
 // Why im2col and not an indirection buffer: the GEMM engine's microkernels read A as rows with a
 // stride (gemm/microkernel.hpp), and the other engineer's AVX-512/VNNI kernels plug into the same
@@ -46,8 +47,9 @@
 // in ConvOptions, else the PreparedConv2D's own, which makes concurrent conv2d calls on one
 // PreparedConv2D unsafe (give each thread its own scratch). Threading inside one call goes
 // through GemmOptions::parallel_for (per GEMM), with results independent of the thread count.
-// The plan (K_g, N_g, direct or not, block size) and the gather are conv_detail::plan_conv and
-// conv_detail::im2col, which the hybrid convolution (hybrid_conv.hpp) shares with its own pad value.
+// The plan (K_g, N_g, direct or not, block size) is conv_detail::plan_conv, which the hybrid
+// convolution (hybrid_conv.hpp) shares; the gather is im2col.hpp's, shared with the hybrid and the
+// float convolutions.
 #pragma once
 
 #include <algorithm>
@@ -61,6 +63,7 @@
 #include "ptq/core/status.hpp"
 #include "ptq/kernels/depthwise.hpp"
 #include "ptq/kernels/gemm/gemm.hpp"
+#include "ptq/kernels/im2col.hpp"
 #include "ptq/kernels/reference/conv.hpp"
 #include "ptq/simd/dispatch.hpp"
 
@@ -102,6 +105,7 @@ namespace conv_detail {
 // The GEMM view of a convolution (see the header), shared by the int8 and the hybrid convolutions.
 struct ConvPlan {
   int64_t k = 0, n = 0;     // K_g = filter_h * filter_w * in_c / groups, N_g = out_c / groups
+  int64_t row_stride = 0;   // bytes per im2col row: K_g rounded up to the packing's kr
   bool direct = false;      // 1x1, stride 1, no padding: A is the input itself
   int64_t block_rows = 0;   // output pixels per block (GEMM call)
 };
@@ -109,70 +113,23 @@ struct ConvPlan {
 // `rows` output pixels are the GEMM's M; `acc_row_bytes` is the scratch one row of a block costs
 // besides its patch (0 for int8 output; the hybrid conv keeps a row of int32 accumulators). A block
 // is at most kConvScratchBudget bytes of both (a direct conv has no patch: an int8 one is a single
-// block).
-inline ConvPlan plan_conv(const ConvGeometry& g, int64_t groups, int64_t rows, int64_t acc_row_bytes = 0) {
+// block). Patch rows are padded to `kr`, the packed layout's K group, so that the GEMM runs them
+// as whole groups (GemmOptions::padded_rows): K_g = 27 (3x3 RGB) would otherwise end every row of
+// every tile with a 3-byte partial group.
+inline ConvPlan plan_conv(const ConvGeometry& g, int64_t groups, int64_t rows, int64_t kr,
+                          int64_t acc_row_bytes = 0) {
   ConvPlan c;
   c.k = g.filter_height * g.filter_width * (g.input_channels / groups);
+  c.row_stride = (c.k + kr - 1) / kr * kr;
   c.n = g.output_channels / groups;
   c.direct = g.filter_height == 1 && g.filter_width == 1 && g.stride_height == 1 && g.stride_width == 1 &&
              g.pad_top == 0 && g.pad_left == 0 && g.output_height == g.input_height && g.output_width == g.input_width;
   // A multiple of 64 (the GEMM's M-block) when the budget allows; at least 4 rows.
-  const int64_t row_bytes = std::max<int64_t>(1, (c.direct ? 0 : c.k) + acc_row_bytes);
+  const int64_t row_bytes = std::max<int64_t>(1, (c.direct ? 0 : c.row_stride) + acc_row_bytes);
   int64_t block = std::max<int64_t>(4, kConvScratchBudget / row_bytes);
   if (block >= 64) block = block / 64 * 64;
   c.block_rows = std::max<int64_t>(1, std::min(block, rows));
   return c;
-}
-
-// im2col: the patches of output pixels [m0, m0 + rows) of group `grp`, K_g = filter_h * filter_w *
-// (in_c / groups) bytes each laid out [fy][fx][ic], into `a` (rows * K_g bytes). Pixel m is
-// (b, oy, ox) = (m / (out_h * out_w), m / out_w % out_h, m % out_w); a tap outside the image is
-// written as `pad_value` (the int8 conv's x_zp, the hybrid conv's per-image zero point).
-inline void im2col(const ConvGeometry& g, int64_t groups, int8_t pad_value, const int8_t* input, int64_t grp,
-                   int64_t m0, int64_t rows, int8_t* a) {
-  const int64_t fic = g.input_channels / groups, in_c = g.input_channels;
-  const int64_t kw = g.filter_width, kh = g.filter_height, k = kh * kw * fic;
-  const bool contiguous_rows = groups == 1 && g.dilation_width == 1;
-  const int64_t pixels = g.output_height * g.output_width;
-  int64_t b = m0 / pixels, oy = m0 % pixels / g.output_width, ox = m0 % g.output_width;
-  for (int64_t r = 0; r < rows; ++r) {
-    const int8_t* image = input + b * g.input_height * g.input_width * in_c + grp * fic;
-    const int64_t y0 = oy * g.stride_height - g.pad_top, x0 = ox * g.stride_width - g.pad_left;
-    for (int64_t fy = 0; fy < kh; ++fy) {
-      int8_t* dst = a + fy * kw * fic;
-      const int64_t iy = y0 + fy * g.dilation_height;
-      if (iy < 0 || iy >= g.input_height) {
-        std::memset(dst, pad_value, static_cast<std::size_t>(kw * fic));
-        continue;
-      }
-      const int8_t* row = image + iy * g.input_width * in_c;
-      if (contiguous_rows) {
-        // Taps fx in [lo, hi) are inside: x0 + fx in [0, input_width).
-        const int64_t lo = std::min(kw, std::max<int64_t>(0, -x0));
-        const int64_t hi = std::max(lo, std::min(kw, g.input_width - x0));
-        if (lo > 0) std::memset(dst, pad_value, static_cast<std::size_t>(lo * fic));
-        if (hi > lo) std::memcpy(dst + lo * fic, row + (x0 + lo) * in_c, static_cast<std::size_t>((hi - lo) * fic));
-        if (hi < kw) std::memset(dst + hi * fic, pad_value, static_cast<std::size_t>((kw - hi) * fic));
-      } else {
-        for (int64_t fx = 0; fx < kw; ++fx) {
-          const int64_t ix = x0 + fx * g.dilation_width;
-          if (ix < 0 || ix >= g.input_width) {
-            std::memset(dst + fx * fic, pad_value, static_cast<std::size_t>(fic));
-          } else {
-            std::memcpy(dst + fx * fic, row + ix * in_c, static_cast<std::size_t>(fic));
-          }
-        }
-      }
-    }
-    a += k;
-    if (++ox == g.output_width) {
-      ox = 0;
-      if (++oy == g.output_height) {
-        oy = 0;
-        ++b;
-      }
-    }
-  }
 }
 
 }  // namespace conv_detail
@@ -193,7 +150,7 @@ class PreparedConv2D {
   int64_t block_rows() const { return block_rows_; }
   // Bytes of scratch conv2d needs (0 for direct()).
   std::size_t scratch_bytes() const {
-    return direct_ || depthwise_ ? 0 : static_cast<std::size_t>(block_rows_ * k_);
+    return direct_ || depthwise_ ? 0 : static_cast<std::size_t>(block_rows_ * row_stride_);
   }
   const gemm::PackedWeights& packed(int64_t group) const { return packed_[static_cast<std::size_t>(group)]; }
 
@@ -205,7 +162,7 @@ class PreparedConv2D {
   bool direct_ = false;
   bool depthwise_ = false;
   PreparedDepthwiseConv2D depthwise_conv_;  // when depthwise_
-  int64_t k_ = 0, n_ = 0, block_rows_ = 0;
+  int64_t k_ = 0, n_ = 0, row_stride_ = 0, block_rows_ = 0;
   std::vector<gemm::PackedWeights> packed_;
   mutable std::vector<int8_t> scratch_;
 };
@@ -219,9 +176,11 @@ inline PreparedConv2D prepare_conv2d(const Conv2DParams& p, const int8_t* weight
   const ConvGeometry& g = p.geometry;
   PreparedConv2D c;
   c.params_ = p;
-  const conv_detail::ConvPlan plan = conv_detail::plan_conv(g, p.groups, g.batches * g.output_height * g.output_width);
+  const conv_detail::ConvPlan plan =
+      conv_detail::plan_conv(g, p.groups, g.batches * g.output_height * g.output_width, layout.kr);
   c.k_ = plan.k;
   c.n_ = plan.n;
+  c.row_stride_ = plan.row_stride;
   c.direct_ = plan.direct;
   c.block_rows_ = plan.block_rows;
   if (p.filter_input_channels() == 1 && p.groups == g.input_channels) {
@@ -295,12 +254,13 @@ struct ConvRunner {
       return;
     }
     int8_t* a = o.scratch != nullptr ? o.scratch : c.scratch_.data();
-    go.input_stride = c.k_;
+    go.input_stride = c.row_stride_;
+    go.padded_rows = true;
     for (int64_t m0 = 0; m0 < rows; m0 += c.block_rows_) {
       const int64_t mb = std::min(c.block_rows_, rows - m0);
       for (int64_t grp = 0; grp < groups; ++grp) {
         conv_detail::im2col(c.params_.geometry, groups, static_cast<int8_t>(c.params_.input_zero_point), input, grp,
-                            m0, mb, a);
+                            m0, mb, c.row_stride_, a);
         gemm::fully_connected(c.packed_[static_cast<std::size_t>(grp)], a, mb, output + m0 * out_c + grp * c.n_, go);
       }
     }

@@ -40,6 +40,7 @@
 #include "ptq/core/config.hpp"
 #include "ptq/core/status.hpp"
 #include "ptq/kernels/float_gemm.hpp"
+#include "ptq/kernels/im2col.hpp"
 #include "ptq/kernels/reference/conv.hpp"
 #include "ptq/simd/dispatch.hpp"
 
@@ -147,73 +148,6 @@ struct FloatConvOptions {
 };
 
 struct FloatConvRunner {
-  // Patches of output pixels [m0, m0 + rows) of group `grp`, K_g floats each, into `a`.
-  static void im2col(const PreparedFloatConv2D& c, const float* input, int64_t grp, int64_t m0, int64_t rows,
-                     float* a) {
-    const ConvGeometry& g = c.params_.geometry;
-    const int64_t fic = g.input_channels / c.params_.groups, in_c = g.input_channels;
-    const int64_t kw = g.filter_width, kh = g.filter_height;
-    const bool contiguous_rows = c.params_.groups == 1 && g.dilation_width == 1;
-    const int64_t pixels = g.output_height * g.output_width;
-    // Runs are short (filter_w * in_c / groups floats): fixed-size copies compile inline, where a
-    // libc call per run cost a third of a small model's conv time.
-    // Within one run, a tail is copied as the run's last whole chunk (overlapping what was copied).
-    const auto copy = [](float* dst, const float* src, int64_t n) {
-      if (n >= 8) {
-        for (int64_t i = 0; i + 8 <= n; i += 8) std::memcpy(dst + i, src + i, 8 * sizeof(float));
-        if (n % 8 != 0) std::memcpy(dst + n - 8, src + n - 8, 8 * sizeof(float));
-      } else if (n >= 4) {
-        std::memcpy(dst, src, 4 * sizeof(float));
-        std::memcpy(dst + n - 4, src + n - 4, 4 * sizeof(float));
-      } else {
-        for (int64_t i = 0; i < n; ++i) dst[i] = src[i];
-      }
-    };
-    const auto zero = [](float* dst, int64_t n) {
-      const float z[8] = {};
-      for (; n >= 8; n -= 8, dst += 8) std::memcpy(dst, z, 8 * sizeof(float));
-      for (; n > 0; --n) *dst++ = 0.0f;
-    };
-    int64_t b = m0 / pixels, oy = m0 % pixels / g.output_width, ox = m0 % g.output_width;
-    for (int64_t r = 0; r < rows; ++r) {
-      const float* image = input + b * g.input_height * g.input_width * in_c + grp * fic;
-      const int64_t y0 = oy * g.stride_height - g.pad_top, x0 = ox * g.stride_width - g.pad_left;
-      for (int64_t fy = 0; fy < kh; ++fy) {
-        float* dst = a + fy * kw * fic;
-        const int64_t iy = y0 + fy * g.dilation_height;
-        if (iy < 0 || iy >= g.input_height) {
-          zero(dst, kw * fic);
-          continue;
-        }
-        const float* row = image + iy * g.input_width * in_c;
-        if (contiguous_rows) {  // taps fx in [lo, hi) are inside the image
-          const int64_t lo = std::min(kw, std::max<int64_t>(0, -x0));
-          const int64_t hi = std::max(lo, std::min(kw, g.input_width - x0));
-          if (lo > 0) zero(dst, lo * fic);
-          if (hi > lo) copy(dst + lo * fic, row + (x0 + lo) * in_c, (hi - lo) * fic);
-          if (hi < kw) zero(dst + hi * fic, (kw - hi) * fic);
-        } else {
-          for (int64_t fx = 0; fx < kw; ++fx) {
-            const int64_t ix = x0 + fx * g.dilation_width;
-            if (ix < 0 || ix >= g.input_width) {
-              zero(dst + fx * fic, fic);
-            } else {
-              copy(dst + fx * fic, row + ix * in_c, fic);
-            }
-          }
-        }
-      }
-      a += c.k_;
-      if (++ox == g.output_width) {
-        ox = 0;
-        if (++oy == g.output_height) {
-          oy = 0;
-          ++b;
-        }
-      }
-    }
-  }
-
   static void run(const PreparedFloatConv2D& c, const float* input, float* output, const FloatConvOptions& o) {
     const FloatConv2DParams& p = c.params_;
     const ConvGeometry& g = p.geometry;
@@ -242,7 +176,7 @@ struct FloatConvRunner {
     for (int64_t m0 = 0; m0 < rows; m0 += c.block_rows_) {
       const int64_t mb = std::min(c.block_rows_, rows - m0);
       for (int64_t grp = 0; grp < groups; ++grp) {
-        im2col(c, input, grp, m0, mb, a);
+        conv_detail::im2col(g, groups, 0.0f, input, grp, m0, mb, c.k_, a);
         float_gemm(c.packed_[static_cast<std::size_t>(grp)], a, mb, output + m0 * out_c + grp * c.n_, go);
       }
     }

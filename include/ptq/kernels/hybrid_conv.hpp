@@ -164,7 +164,7 @@ class PreparedHybridConv2D {
   std::vector<float> bias_;                  // [out_c], or empty without bias
   FloatActivationRange range_;
   mutable std::vector<int8_t> q_;        // one quantized image [in_h * in_w * in_c]
-  mutable std::vector<int8_t> patches_;  // im2col block [block_rows][K_g] (empty when direct)
+  mutable std::vector<int8_t> patches_;  // im2col block [block_rows][row_stride] (empty when direct)
   mutable std::vector<int32_t> acc_;     // [block_rows][out_c]
   mutable std::vector<float> scales_;    // per-tensor kernel: [out_c] of s * w_scale, per image
 };
@@ -183,7 +183,7 @@ inline PreparedHybridConv2D prepare_hybrid_conv2d(const HybridConv2DParams& p, c
   h.params_ = p;
   h.per_channel_ = p.uses_per_channel_kernel();
   // Blocks of one image's pixels, bounded by the patch and the row of accumulators together.
-  h.plan_ = conv_detail::plan_conv(g, p.groups, pixels, out_c * static_cast<int64_t>(sizeof(int32_t)));
+  h.plan_ = conv_detail::plan_conv(g, p.groups, pixels, layout.kr, out_c * static_cast<int64_t>(sizeof(int32_t)));
   const int64_t k = h.plan_.k, n = h.plan_.n;
   h.depthwise_ = p.filter_input_channels() == 1 && p.groups == g.input_channels;
   if (h.depthwise_) {
@@ -216,7 +216,9 @@ inline PreparedHybridConv2D prepare_hybrid_conv2d(const HybridConv2DParams& p, c
   if (bias != nullptr) h.bias_.assign(bias, bias + out_c);
   h.range_ = reference::calculate_activation_range(p.activation);
   h.q_.resize(static_cast<std::size_t>(g.input_height * g.input_width * g.input_channels));
-  if (!h.plan_.direct && !h.depthwise_) h.patches_.resize(static_cast<std::size_t>(h.plan_.block_rows * k));
+  if (!h.plan_.direct && !h.depthwise_) {
+    h.patches_.resize(static_cast<std::size_t>(h.plan_.block_rows * h.plan_.row_stride));
+  }
   h.acc_.resize(static_cast<std::size_t>((h.depthwise_ ? g.output_width : h.plan_.block_rows) * out_c));
   h.scales_.resize(static_cast<std::size_t>(out_c));
   return h;
@@ -272,7 +274,8 @@ struct HybridConvRunner {
     go.isa = o.isa;
     go.output_stride = out_c;
     go.parallel_for = o.parallel_for;
-    go.input_stride = plan.direct ? g.input_channels : plan.k;
+    go.input_stride = plan.direct ? g.input_channels : plan.row_stride;
+    go.padded_rows = !plan.direct;
     int32_t* acc = h.acc_.data();
     for (int64_t m0 = 0; m0 < pixels; m0 += plan.block_rows) {
       const int64_t mb = std::min(plan.block_rows, pixels - m0);
@@ -281,7 +284,7 @@ struct HybridConvRunner {
         if (plan.direct) {
           a = q + m0 * g.input_channels + grp * fic;
         } else {
-          conv_detail::im2col(g, p.groups, static_cast<int8_t>(zp), q, grp, m0, mb, h.patches_.data());
+          conv_detail::im2col(g, p.groups, static_cast<int8_t>(zp), q, grp, m0, mb, plan.row_stride, h.patches_.data());
           a = h.patches_.data();
         }
         gemm::fully_connected_accumulators(h.packed_[static_cast<std::size_t>(grp)], a, mb, acc + grp * plan.n, go);

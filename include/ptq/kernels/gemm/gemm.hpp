@@ -157,6 +157,11 @@ struct GemmOptions {
   int64_t input_stride = 0;                // elements between input rows; 0 means K
   int64_t output_stride = 0;               // elements between output rows; 0 means N
   const ParallelFor* parallel_for = nullptr;
+  // True: every input row may be read up to round_up(K, kr) bytes (kr of the packed layout; the
+  // row stride is at least that), whatever those bytes hold, since the packing's K padding is 0.
+  // The kernels then run K % kr != 0 as whole groups instead of the partial-group tail they
+  // otherwise need per row and tile (conv.hpp's im2col rows are padded so, for K = 27 and such).
+  bool padded_rows = false;
 };
 
 namespace detail {
@@ -164,6 +169,23 @@ namespace detail {
 inline constexpr int64_t kPanelSliceBytes = 16 * 1024;  // kc * nr: the L1-resident slice of a panel
 inline constexpr int64_t kAccInts = 4096;               // accumulator buffer: mc * nr int32 (16 KiB)
 inline constexpr int64_t kMaxMc = 64;
+
+// acc[r][0, nr) = bias[0, nr) for r in [0, rows): fixed-size copies for the layouts' panel widths
+// (a libc call per row cost ~10% of a short-K convolution, K = 27).
+inline void copy_bias_rows(int32_t* acc, const int32_t* bias, int64_t nr, int64_t rows) {
+  const auto rows_of = [&](auto width) {
+    for (int64_t r = 0; r < rows; ++r) std::memcpy(acc + r * width, bias, sizeof(int32_t) * width);
+  };
+  switch (nr) {
+    case 8: rows_of(std::integral_constant<int64_t, 8>()); break;
+    case 16: rows_of(std::integral_constant<int64_t, 16>()); break;
+    case 64: rows_of(std::integral_constant<int64_t, 64>()); break;
+    default:
+      for (int64_t r = 0; r < rows; ++r) {
+        std::memcpy(acc + r * nr, bias, static_cast<std::size_t>(nr) * sizeof(int32_t));
+      }
+  }
+}
 
 // The walk over panels [panel_begin, panel_end) of a packing (no allocation, no library calls
 // but memcpy: it also runs freestanding, in the emulator tests).
@@ -187,8 +209,7 @@ void run_panels(const Microkernel& uk, const PackedView& pw, const int8_t* input
     for (int64_t p = panel_begin; p < panel_end; ++p) {
       const int64_t n0 = p * nr;
       const int cols = static_cast<int>(std::min(nr, n - n0));
-      for (int64_t r = 0; r < mb; ++r)
-        std::memcpy(acc + r * nr, bias + n0, static_cast<std::size_t>(nr) * sizeof(int32_t));
+      copy_bias_rows(acc, bias + n0, nr, mb);
       for (int64_t k0 = 0; k0 < k; k0 += kc) {
         const int64_t kn = std::min(kc, k - k0);
         const int8_t* w = pw.weights + p * pw.panel_bytes + k0 * nr;
@@ -241,7 +262,11 @@ void run(const PackedWeights& pw, const int8_t* input, int64_t batches, Out* out
   const int64_t out_stride = o.output_stride != 0 ? o.output_stride : pw.output_depth();
   PTQ_DCHECK(in_stride >= pw.input_depth() && out_stride >= pw.output_depth(),
              "gemm::fully_connected: a row stride is shorter than the row");
-  const PackedView view = pw.view();
+  PackedView view = pw.view();
+  if (o.padded_rows) {  // K_pad instead of K: the extra bytes meet the panel's zero padding
+    view.k = round_up(view.k, pw.layout().kr);
+    PTQ_DCHECK(in_stride >= view.k, "gemm::fully_connected: padded_rows with a row stride below round_up(K, kr)");
+  }
   for_panels(o, pw.panel_count(), [&](int64_t begin, int64_t end) {
     run_panels<Out>(*uk, view, input, in_stride, batches, output, out_stride, begin, end);
   });
