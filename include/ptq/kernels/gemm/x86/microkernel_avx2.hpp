@@ -90,9 +90,7 @@ void s8s8_s32_4x16c4_maddubs(int64_t kc, const int8_t* a, int64_t a_stride, cons
       const __m256i vw1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(w + 32));
       PTQ_GEMM_UNROLL
       for (int i = 0; i < MR; ++i) {
-        int32_t x = 0;
-        std::memcpy(&x, ar[i] + k, static_cast<std::size_t>(kc - k));
-        const __m256i vx = _mm256_set1_epi32(x);
+        const __m256i vx = _mm256_set1_epi32(static_cast<int32_t>(gemm::load_tail(ar[i] + k, kc - k)));
         const __m256i vabs = _mm256_abs_epi8(vx);
         vacc0[i] = _mm256_add_epi32(vacc0[i], dot4(vabs, vx, vw0, vones));
         vacc1[i] = _mm256_add_epi32(vacc1[i], dot4(vabs, vx, vw1, vones));
@@ -144,8 +142,7 @@ void s8s8_s32_3x8c8_maddwd(int64_t kc, const int8_t* a, int64_t a_stride, const 
   if (k < kc) {
     PTQ_GEMM_UNROLL
     for (int i = 0; i < MR; ++i) {
-      x8[i] = 0;
-      std::memcpy(&x8[i], ar[i] + k, static_cast<std::size_t>(kc - k));
+      x8[i] = static_cast<int64_t>(gemm::load_tail(ar[i] + k, kc - k));
     }
     step(w, x8);
   }

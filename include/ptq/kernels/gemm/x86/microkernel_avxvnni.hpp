@@ -96,8 +96,7 @@ void s8s8_s32_6x16c4_dpbusd(int64_t kc, const int8_t* a, int64_t a_stride, const
   if (k < kc) {  // 1 to 3 K left: a partial load; the panel's padding is 0
     PTQ_GEMM_UNROLL
     for (int i = 0; i < MR; ++i) {
-      x4[i] = 0;
-      std::memcpy(&x4[i], ar[i] + k, static_cast<std::size_t>(kc - k));
+      x4[i] = static_cast<int32_t>(gemm::load_tail(ar[i] + k, kc - k));
     }
     group(0, w, x4);
   }
