@@ -30,8 +30,12 @@ namespace gemm_detail {
 
 // 4 activations (one c4 group, the last maybe partial) replicated into both halves of 8 bytes.
 PTQ_INLINE int8x8_t load_group(const int8_t* p, int64_t kn) {
-  int32_t x = 0;
-  std::memcpy(&x, p, static_cast<std::size_t>(kn < 4 ? kn : 4));
+  int32_t x;
+  if (kn >= 4) {
+    std::memcpy(&x, p, 4);
+  } else {
+    x = static_cast<int32_t>(gemm::load_tail(p, kn));
+  }
   return vreinterpret_s8_s32(vdup_n_s32(x));
 }
 

@@ -81,12 +81,16 @@ void s8s8_s32_4x16c4_sdot(int64_t kc, const int8_t* a, int64_t a_stride, const i
       w += 4 * kGroupBytes;
     }
     for (; k < kc; k += 4) {  // 1 to 3 groups left, the last maybe partial: the panel's padding is 0
-      const std::size_t kn = kc - k < 4 ? static_cast<std::size_t>(kc - k) : 4;
+      const int64_t kn = kc - k < 4 ? kc - k : 4;
       int8x16_t vx[MR];
       PTQ_GEMM_UNROLL
       for (int i = 0; i < MR; ++i) {
-        int32_t x = 0;
-        std::memcpy(&x, ar[i] + k, kn);
+        int32_t x;
+        if (kn == 4) {
+          std::memcpy(&x, ar[i] + k, 4);
+        } else {
+          x = static_cast<int32_t>(gemm::load_tail(ar[i] + k, kn));
+        }
         vx[i] = vreinterpretq_s8_s32(vdupq_n_s32(x));
       }
       sdot_group<0, MR>(vacc, vx, w);
