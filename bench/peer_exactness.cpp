@@ -1,12 +1,12 @@
 // peer_exactness.cpp: are the peers' int8 results exact on this CPU? Not a timing: it runs oneDNN's
-// int8 matmul and convolution with int32 output (no scales, so nothing but the multiply-adds) and
+// int8 matmul, convolution and depthwise convolution with int32 output (no scales, so nothing but the multiply-adds) and
 // counts the outputs that differ from the exact sums, for activations of a few bits (where no
 // intermediate can overflow) and over the full int8 / uint8 range.
 //
 // Why it matters for the GEMM and conv tables of README.md: without VNNI, x86 multiplies int8 with
-// vpmaddubsw (u8 x s8, pairs summed into int16 with saturation). oneDNN's AVX2 kernels feed it the
-// data as is, so a pair sum past 32767 saturates, or halve the weights of an s8-source convolution
-// so that it cannot, which drops their last bit. ptq's kernels are exact for every int8 input
+// vpmaddubsw (u8 x s8, pairs summed into int16 with saturation). Fed full-range data as is, a pair
+// sum past 32767 saturates; oneDNN's s8-source convolutions also differ from the exact sums on
+// 4-bit data, where nothing can saturate. ptq's kernels are exact for every int8 input
 // (tests/kernels/gemm_test.cpp) and pay for it with one vpsignb per vpmaddubsw (bench/README.md,
 // "Peak"). This program shows what the faster figures compute.
 //
@@ -136,6 +136,47 @@ void convolution(bool u8, Range range) {
   report("convolution 28x28x64 3x3 -> 64", u8, range, pd.impl_info_str(), t, static_cast<long>(h * w * oc));
 }
 
+// Depthwise NHWC 56x56x128, 3x3, stride 1, padding 1, int32 out (groups = channels).
+void depthwise(bool u8, Range range) {
+  const int64_t h = 56, w = 56, c = 128, f = 3;
+  const Data d = make_data(static_cast<std::size_t>(h * w * c), static_cast<std::size_t>(c * f * f), range, 5);
+  dnnl::engine eng(dnnl::engine::kind::cpu, 0);
+  dnnl::stream strm(eng);
+  const memory::desc src({1, c, h, w}, u8 ? memory::data_type::u8 : memory::data_type::s8, memory::format_tag::nhwc);
+  const memory::desc w_user({c, 1, 1, f, f}, memory::data_type::s8, memory::format_tag::goihw);  // [c][fy][fx]
+  const memory::desc w_any({c, 1, 1, f, f}, memory::data_type::s8, memory::format_tag::any);
+  const memory::desc dst({1, c, h, w}, memory::data_type::s32, memory::format_tag::nhwc);
+  const dnnl::convolution_forward::primitive_desc pd(
+      dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src,
+                                      w_any, dst, {1, 1}, {1, 1}, {1, 1}),
+      eng);
+  memory src_m(src, eng, const_cast<uint8_t*>(d.x.data())), wu_m(w_user, eng, const_cast<int8_t*>(d.w.data()));
+  memory w_m(pd.weights_desc(), eng);
+  dnnl::reorder(wu_m, w_m).execute(strm, wu_m, w_m);
+  std::vector<int32_t> y(static_cast<std::size_t>(h * w * c));
+  memory dst_m(dst, eng, y.data());
+  dnnl::convolution_forward(pd).execute(strm, {{DNNL_ARG_SRC, src_m}, {DNNL_ARG_WEIGHTS, w_m}, {DNNL_ARG_DST, dst_m}});
+  strm.wait();
+  Tally t;
+  for (int64_t oy = 0; oy < h; ++oy) {
+    for (int64_t ox = 0; ox < w; ++ox) {
+      for (int64_t ch = 0; ch < c; ++ch) {
+        long long exact = 0;
+        for (int64_t fy = 0; fy < f; ++fy) {
+          for (int64_t fx = 0; fx < f; ++fx) {
+            const int64_t iy = oy + fy - 1, ix = ox + fx - 1;
+            if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+            exact += activation(d, static_cast<std::size_t>((iy * w + ix) * c + ch), u8) *
+                     d.w[static_cast<std::size_t>((ch * f + fy) * f + fx)];
+          }
+        }
+        t.add(exact, y[static_cast<std::size_t>((oy * w + ox) * c + ch)]);
+      }
+    }
+  }
+  report("depthwise 56x56x128 3x3", u8, range, pd.impl_info_str(), t, static_cast<long>(h * w * c));
+}
+
 }  // namespace
 
 int main(int, char** argv) {
@@ -151,6 +192,7 @@ int main(int, char** argv) {
   for (Range range : {Range::kSmall, Range::kFull}) {
     for (bool u8 : {true, false}) matmul(u8, range);
     for (bool u8 : {true, false}) convolution(u8, range);
+    for (bool u8 : {true, false}) depthwise(u8, range);
   }
   return 0;
 }
