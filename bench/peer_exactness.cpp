@@ -1,7 +1,7 @@
 // peer_exactness.cpp: are the peers' int8 results exact on this CPU? Not a timing: it runs oneDNN's
-// int8 matmul, convolution and depthwise convolution with int32 output (no scales, so nothing but the multiply-adds) and
-// counts the outputs that differ from the exact sums, for activations of a few bits (where no
-// intermediate can overflow) and over the full int8 / uint8 range.
+// int8 matmul, convolution and depthwise convolution with int32 output (no scales, so nothing but
+// the multiply-adds) and counts the outputs that differ from the exact sums, for activations of a
+// few bits (where no intermediate can overflow) and over the full int8 / uint8 range.
 //
 // Why it matters for the GEMM and conv tables of README.md: without VNNI, x86 multiplies int8 with
 // vpmaddubsw (u8 x s8, pairs summed into int16 with saturation). Fed full-range data as is, a pair
