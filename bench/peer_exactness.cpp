@@ -19,6 +19,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <random>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -93,27 +94,36 @@ void matmul(bool u8, Range range) {
   report("matmul 64x1024x256", u8, range, pd.impl_info_str(), t, static_cast<long>(m * n));
 }
 
-// NHWC 28x28x64, 3x3 -> 64, stride 1, padding 1, int32 out.
-void convolution(bool u8, Range range) {
-  const int64_t h = 28, w = 28, c = 64, oc = 64, f = 3;
-  const Data d = make_data(static_cast<std::size_t>(h * w * c), static_cast<std::size_t>(oc * f * f * c), range, 3);
+// oneDNN's convolution (3x3, stride 1, padding 1) of d with int32 output; w_user is d.w's layout.
+std::vector<int32_t> onednn_convolution(const Data& d, const memory::desc& src, const memory::desc& w_user,
+                                        const memory::desc& dst, std::string* impl) {
   dnnl::engine eng(dnnl::engine::kind::cpu, 0);
   dnnl::stream strm(eng);
-  const memory::desc src({1, c, h, w}, u8 ? memory::data_type::u8 : memory::data_type::s8, memory::format_tag::nhwc);
-  const memory::desc w_user({oc, c, f, f}, memory::data_type::s8, memory::format_tag::ohwi);
-  const memory::desc w_any({oc, c, f, f}, memory::data_type::s8, memory::format_tag::any);
-  const memory::desc dst({1, oc, h, w}, memory::data_type::s32, memory::format_tag::nhwc);
+  const memory::desc w_any(w_user.dims(), memory::data_type::s8, memory::format_tag::any);
   const dnnl::convolution_forward::primitive_desc pd(
       dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src,
                                       w_any, dst, {1, 1}, {1, 1}, {1, 1}),
       eng);
+  *impl = pd.impl_info_str();
   memory src_m(src, eng, const_cast<uint8_t*>(d.x.data())), wu_m(w_user, eng, const_cast<int8_t*>(d.w.data()));
   memory w_m(pd.weights_desc(), eng);
   dnnl::reorder(wu_m, w_m).execute(strm, wu_m, w_m);
-  std::vector<int32_t> y(static_cast<std::size_t>(h * w * oc));
+  std::vector<int32_t> y(dst.get_size() / sizeof(int32_t));
   memory dst_m(dst, eng, y.data());
   dnnl::convolution_forward(pd).execute(strm, {{DNNL_ARG_SRC, src_m}, {DNNL_ARG_WEIGHTS, w_m}, {DNNL_ARG_DST, dst_m}});
   strm.wait();
+  return y;
+}
+
+// NHWC 28x28x64, 3x3 -> 64, stride 1, padding 1, int32 out.
+void convolution(bool u8, Range range) {
+  const int64_t h = 28, w = 28, c = 64, oc = 64, f = 3;
+  const Data d = make_data(static_cast<std::size_t>(h * w * c), static_cast<std::size_t>(oc * f * f * c), range, 3);
+  std::string impl;
+  const std::vector<int32_t> y = onednn_convolution(
+      d, memory::desc({1, c, h, w}, u8 ? memory::data_type::u8 : memory::data_type::s8, memory::format_tag::nhwc),
+      memory::desc({oc, c, f, f}, memory::data_type::s8, memory::format_tag::ohwi),
+      memory::desc({1, oc, h, w}, memory::data_type::s32, memory::format_tag::nhwc), &impl);
   Tally t;
   for (int64_t oy = 0; oy < h; ++oy) {
     for (int64_t ox = 0; ox < w; ++ox) {
@@ -133,30 +143,18 @@ void convolution(bool u8, Range range) {
       }
     }
   }
-  report("convolution 28x28x64 3x3 -> 64", u8, range, pd.impl_info_str(), t, static_cast<long>(h * w * oc));
+  report("convolution 28x28x64 3x3 -> 64", u8, range, impl.c_str(), t, static_cast<long>(h * w * oc));
 }
 
 // Depthwise NHWC 56x56x128, 3x3, stride 1, padding 1, int32 out (groups = channels).
 void depthwise(bool u8, Range range) {
   const int64_t h = 56, w = 56, c = 128, f = 3;
   const Data d = make_data(static_cast<std::size_t>(h * w * c), static_cast<std::size_t>(c * f * f), range, 5);
-  dnnl::engine eng(dnnl::engine::kind::cpu, 0);
-  dnnl::stream strm(eng);
-  const memory::desc src({1, c, h, w}, u8 ? memory::data_type::u8 : memory::data_type::s8, memory::format_tag::nhwc);
-  const memory::desc w_user({c, 1, 1, f, f}, memory::data_type::s8, memory::format_tag::goihw);  // [c][fy][fx]
-  const memory::desc w_any({c, 1, 1, f, f}, memory::data_type::s8, memory::format_tag::any);
-  const memory::desc dst({1, c, h, w}, memory::data_type::s32, memory::format_tag::nhwc);
-  const dnnl::convolution_forward::primitive_desc pd(
-      dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src,
-                                      w_any, dst, {1, 1}, {1, 1}, {1, 1}),
-      eng);
-  memory src_m(src, eng, const_cast<uint8_t*>(d.x.data())), wu_m(w_user, eng, const_cast<int8_t*>(d.w.data()));
-  memory w_m(pd.weights_desc(), eng);
-  dnnl::reorder(wu_m, w_m).execute(strm, wu_m, w_m);
-  std::vector<int32_t> y(static_cast<std::size_t>(h * w * c));
-  memory dst_m(dst, eng, y.data());
-  dnnl::convolution_forward(pd).execute(strm, {{DNNL_ARG_SRC, src_m}, {DNNL_ARG_WEIGHTS, w_m}, {DNNL_ARG_DST, dst_m}});
-  strm.wait();
+  std::string impl;
+  const std::vector<int32_t> y = onednn_convolution(
+      d, memory::desc({1, c, h, w}, u8 ? memory::data_type::u8 : memory::data_type::s8, memory::format_tag::nhwc),
+      memory::desc({c, 1, 1, f, f}, memory::data_type::s8, memory::format_tag::goihw),  // [c][fy][fx]
+      memory::desc({1, c, h, w}, memory::data_type::s32, memory::format_tag::nhwc), &impl);
   Tally t;
   for (int64_t oy = 0; oy < h; ++oy) {
     for (int64_t ox = 0; ox < w; ++ox) {
@@ -174,7 +172,7 @@ void depthwise(bool u8, Range range) {
       }
     }
   }
-  report("depthwise 56x56x128 3x3", u8, range, pd.impl_info_str(), t, static_cast<long>(h * w * c));
+  report("depthwise 56x56x128 3x3", u8, range, impl.c_str(), t, static_cast<long>(h * w * c));
 }
 
 }  // namespace
