@@ -22,8 +22,8 @@
 //   - Everything else: im2col of a block of `block_rows` output pixels into a scratch buffer, then
 //     the GEMM on that block. Blocking bounds the scratch (block_rows * K_g bytes, <= 256 KiB, so
 //     the block stays in L2 while the packed panels stream over it) instead of a full
-//     M * K_g im2col. Each patch row is zero-padded to the packing's K group (4), so the GEMM never
-//     runs a partial group (GemmOptions::padded_rows).
+//     M * K_g im2col. Each patch row is zero-padded to the packing's K group (kr: 4, or 8 for
+//     8c8), so the GEMM never runs a partial group (GemmOptions::padded_rows).
 //
 // Why im2col and not an indirection buffer: the GEMM engine's microkernels read A as rows with a
 // stride (gemm/microkernel.hpp), and the other engineer's AVX-512/VNNI kernels plug into the same
