@@ -20,7 +20,7 @@ src="${1:-$(cd "${here}/../.." && pwd)}"
 build="${2:-${src}/build/aarch64}"
 jobs="${PTQ_CROSS_JOBS:-2}"
 build_type="${PTQ_CROSS_BUILD_TYPE:-Release}"
-read -r -a targets <<<"${PTQ_CROSS_TARGETS:-ptq_tests ptq_reference_tests ptq_gemm_tests ptq_conv_tests}"
+read -r -a targets <<<"${PTQ_CROSS_TARGETS:-ptq_tests ptq_reference_tests ptq_gemm_tests ptq_conv_tests ptq_pool_tests}"
 sysroot=/usr/aarch64-linux-gnu
 
 missing=()

@@ -29,7 +29,7 @@ namespace {
 
 using ptq_test::kSanitized;
 
-const uint32_t kPoolFamily = ptq_test::isa_mask({Isa::kScalar, Isa::kSse41, Isa::kAvx2});
+const uint32_t kPoolFamily = ptq_test::isa_mask({Isa::kScalar, Isa::kSse41, Isa::kAvx2, Isa::kNeon});
 constexpr FusedActivation kActivations[] = {FusedActivation::kNone, FusedActivation::kRelu, FusedActivation::kRelu6,
                                             FusedActivation::kReluN1To1};
 constexpr int64_t kChannels[] = {1, 3, 7, 8, 9, 15, 16, 17, 31, 32, 33, 40, 64, 65};

@@ -23,8 +23,8 @@
 //     (the reference's order) summed in float / wrapping int32; float divides by the count, int8
 //     requantizes each sum with the reference's expression (pool_ops::mean_requantize). Other
 //     reductions (innermost dim reduced, an empty axis list, an empty input) run the reference.
-// Levels: AVX2, SSE4.1 (x86/pool_{avx2,sse41}.hpp) and the scalar one (the same walk with one lane:
-// portable C++ the compiler may vectorize). No allocation; the output must not overlap the input.
+// Levels: AVX2, SSE4.1 (x86/pool_{avx2,sse41}.hpp), AArch64 NEON (arm/pool_neon.hpp) and the
+// scalar one (the same walk with one lane: portable C++ the compiler may vectorize). No allocation; the output must not overlap the input.
 #pragma once
 
 #include <cstdint>
@@ -40,6 +40,12 @@
 #if PTQ_ARCH_X86
 #include "ptq/kernels/x86/pool_avx2.hpp"
 #include "ptq/kernels/x86/pool_sse41.hpp"
+#endif
+#if defined(__aarch64__)
+#include "ptq/kernels/arm/pool_neon.hpp"
+#define PTQ_POOL_HAVE_NEON 1
+#else
+#define PTQ_POOL_HAVE_NEON 0
 #endif
 
 PTQ_NAMESPACE_BEGIN
@@ -61,6 +67,8 @@ constexpr Isa pool_variant(Isa isa) {
     case Isa::kAvxVnni:
     case Isa::kAvx2: return PTQ_ARCH_X86 ? Isa::kAvx2 : Isa::kScalar;
     case Isa::kSse41: return PTQ_ARCH_X86 ? Isa::kSse41 : Isa::kScalar;
+    case Isa::kNeonDot:
+    case Isa::kNeon: return PTQ_POOL_HAVE_NEON ? Isa::kNeon : Isa::kScalar;
     default: return Isa::kScalar;
   }
 }
@@ -81,6 +89,9 @@ inline void dispatch(Isa isa, Walk&& walk) {
 #if PTQ_ARCH_X86
     case Isa::kAvx2: walk(x86::avx2::pool_kernels::Level{}); break;
     case Isa::kSse41: walk(x86::sse41::pool_kernels::Level{}); break;
+#endif
+#if PTQ_POOL_HAVE_NEON
+    case Isa::kNeon: walk(arm::neon::pool_kernels::Level{}); break;
 #endif
     default: walk(pool_scalar::Level{}); break;
   }

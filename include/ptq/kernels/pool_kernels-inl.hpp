@@ -2,7 +2,7 @@
 // kept (float32, int8), written once over a level's channel-vector primitives; the arithmetic is
 // reference/pool.hpp's, per lane, in the same order (the contract is in kernels/pool.hpp).
 //
-// NO include guard: re-included by kernels/pool.hpp (scalar level) and x86/pool_{sse41,avx2}.hpp
+// NO include guard: re-included by kernels/pool.hpp (scalar level), x86/pool_{sse41,avx2}.hpp and arm/pool_neon.hpp
 // inside the level's namespace (and target region), after the level has declared the type lists
 //   I8Widths, F32Widths, I32Widths = std::tuple<Ops...>, widest first, ending with a 1-lane Ops
 // (pool_ops.hpp). for_blocks(List{}, channels, block) calls block(Ops{}, c) for channel offsets c
