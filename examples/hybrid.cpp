@@ -14,27 +14,20 @@
 #include <random>
 #include <vector>
 
+#include "ptq/core/qparams.hpp"
 #include "ptq/kernels/hybrid.hpp"
 #include "ptq/kernels/hybrid_conv.hpp"
+#include "ptq/kernels/quantize.hpp"
 #include "ptq/kernels/reference/hybrid.hpp"
 
 namespace {
 
-// Symmetric int8 per output channel (TFLite's weight spec): rows of `row` floats -> [-127, 127].
-std::vector<int8_t> quantize_rows(const std::vector<float>& w, int64_t row, std::vector<float>* scales) {
-  const int64_t rows = static_cast<int64_t>(w.size()) / row;
+// TFLite's weight spec: symmetric int8 per output channel (axis 0 of `shape`), zero points 0.
+std::vector<int8_t> quantize_weights(const std::vector<float>& w, const ptq::Shape& shape, std::vector<float>* scales) {
+  const ptq::PerAxisQuantParams p = ptq::choose_per_axis_quant_params<int8_t>(w.data(), shape, 0, /*symmetric=*/true);
   std::vector<int8_t> q(w.size());
-  scales->assign(static_cast<std::size_t>(rows), 1.0f);
-  for (int64_t r = 0; r < rows; ++r) {
-    float m = 0.0f;
-    for (int64_t i = 0; i < row; ++i) m = std::max(m, std::fabs(w[static_cast<std::size_t>(r * row + i)]));
-    const float s = m > 0.0f ? m / 127.0f : 1.0f;
-    (*scales)[static_cast<std::size_t>(r)] = s;
-    for (int64_t i = 0; i < row; ++i) {
-      const float v = std::round(w[static_cast<std::size_t>(r * row + i)] / s);
-      q[static_cast<std::size_t>(r * row + i)] = static_cast<int8_t>(std::min(127.0f, std::max(-127.0f, v)));
-    }
-  }
+  ptq::quantize_per_axis<int8_t>(w.data(), q.data(), shape, p);
+  *scales = p.scales;
   return q;
 }
 
@@ -65,7 +58,7 @@ int main() {
     p.batches = batches;
     p.input_depth = k;
     p.output_depth = n;
-    const std::vector<int8_t> w = quantize_rows(w_float, k, &p.weight_scales);
+    const std::vector<int8_t> w = quantize_weights(w_float, ptq::Shape{n, k}, &p.weight_scales);
     p.input_quantization = ptq::HybridInputQuantization::kAsymmetric;  // per row, with a zero point
     p.activation = ptq::FusedActivation::kRelu;
 
@@ -117,7 +110,7 @@ int main() {
     std::vector<float> w_float(static_cast<std::size_t>(16 * k)), bias(16);
     for (auto& v : w_float) v = 0.1f * normal(rng);
     for (auto& v : bias) v = 0.1f * normal(rng);
-    const std::vector<int8_t> w = quantize_rows(w_float, k, &p.weight_scales);  // OHWI rows
+    const std::vector<int8_t> w = quantize_weights(w_float, ptq::Shape{16, 3, 3, 8}, &p.weight_scales);  // OHWI
 
     if (const ptq::Status s = ptq::validate_hybrid_conv2d(p, w.data()); !s.ok()) {
       std::fprintf(stderr, "%s\n", s.to_string().c_str());
